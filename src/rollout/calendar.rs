@@ -1,0 +1,1 @@
+//! Maintenance-window calendars (placeholder until the calendar lands).

@@ -1,0 +1,3 @@
+//! Rollout policies: tiers, maintenance windows, plans and running them.
+
+pub mod calendar;
