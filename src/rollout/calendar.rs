@@ -1,1 +1,0 @@
-//! Maintenance-window calendars (placeholder until the calendar lands).
