@@ -1,5 +1,44 @@
-//! fleetscope: dynamic host scopes and tiered, windowed patch rollouts.
+//! fleetscope decides *which servers* get an update and *in what order*.
+//!
+//! Scopes select hosts with a small query language; rollout policies sort
+//! hosts into tiers (test → canary → production) and plan dated batches
+//! inside maintenance windows.
+//!
+//! ```
+//! use fleetscope::{reference, Catalog, Fleet};
+//!
+//! // Named scopes, usable as @name in any expression.
+//! let catalog = Catalog::new([("web", "role in (web, api)")])?;
+//! let scope = catalog.compile("@web and tags.env = prod and facts.last_patched < now() - 30d")?;
+//!
+//! let fleet = Fleet::from_json(br#"[
+//!   {"name": "web-01", "roles": ["web"], "tags": {"env": "prod"}, "facts": {"last_patched": "2026-09-01"}},
+//!   {"name": "web-02", "roles": ["web"], "tags": {"env": "prod"}, "facts": {"last_patched": "2026-11-20"}},
+//!   {"name": "web-03", "roles": ["web"], "facts": {"last_patched": "2026-01-01"}}
+//! ]"#)?;
+//!
+//! // `now` is always passed in: results are reproducible.
+//! let now = "2026-11-21T09:00:00Z".parse()?;
+//! let selected: Vec<&str> = reference::select(&scope, &fleet, now)
+//!     .into_iter()
+//!     .map(|i| fleet.hosts()[i].name.as_str())
+//!     .collect();
+//! assert_eq!(selected, ["web-01"]); // web-03 has no env tag: never "prod"
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Layers, each a module with one job:
+//! - [`syntax`]: text → AST with spans; limits checked before parsing.
+//! - [`scope`]: named scopes ([`Catalog`]) and checked, compiled [`Scope`]s.
+//! - [`exec`]: evaluation — the [`reference`] interpreter (the oracle).
+//! - [`fleet`]: hosts and fleet files; [`value`]: how values compare.
+//! - [`rollout`]: policies, calendars, plans.
+//!
+//! The language is described in `docs/language.md`, policies in
+//! `docs/policy.md`. Nothing in the library reads the clock, panics on bad
+//! input or recurses without a depth limit.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod diagnostic;
 pub mod exec;

@@ -1,1 +1,456 @@
-fn main() {}
+//! The `fleetscope` command line: check, evaluate and explain scopes, validate
+//! and plan rollout policies, and drive rollouts.
+//!
+//! This file only reads arguments and files and prints; every decision is
+//! made by the library. Exit codes: 0 success, 2 invalid input (with the
+//! reason on stderr), 1 an unexpected failure such as an unwritable output.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use fleetscope::rollout::{Plan, Policy};
+use fleetscope::{reference, Catalog, Fleet, Scope};
+
+#[derive(Parser)]
+#[command(
+    name = "fleetscope",
+    version,
+    about = "Select servers with scopes and plan tiered patch rollouts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check that a scope expression is valid (exit 0) or show the error (exit 2).
+    Check {
+        /// Named scopes from this policy file's [scopes] table.
+        #[arg(long)]
+        policy: Option<String>,
+        /// The expression, or `-` to read it from standard input.
+        expr: String,
+    },
+    /// Print the hosts a scope selects, in fleet order.
+    Eval {
+        /// Fleet file: JSON array, {"hosts": [...]}, or JSON Lines (.jsonl/.ndjson).
+        #[arg(long)]
+        fleet: String,
+        /// Named scopes from this policy file's [scopes] table.
+        #[arg(long)]
+        policy: Option<String>,
+        /// The instant `now()` stands for (RFC 3339); defaults to the current time.
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The expression, or `-` to read it from standard input.
+        expr: String,
+    },
+    /// Show why one host is or is not selected: every node's value and the host's values.
+    Explain {
+        #[arg(long)]
+        fleet: String,
+        /// The host to explain.
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        policy: Option<String>,
+        #[arg(long)]
+        now: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The expression, or `-` to read it from standard input.
+        expr: String,
+    },
+    /// Validate a rollout policy: errors (exit 2) and warnings; with a fleet,
+    /// also which hosts overlap, which no tier selects, and empty tiers.
+    Validate {
+        /// The policy file (TOML).
+        policy: String,
+        #[arg(long)]
+        fleet: Option<String>,
+        /// The instant `now()` stands for in scopes; defaults to the current time.
+        #[arg(long)]
+        now: Option<String>,
+    },
+    /// Plan a rollout: tiers, batches and times, then the coverage report.
+    Plan {
+        /// The policy file (TOML).
+        policy: String,
+        #[arg(long)]
+        fleet: String,
+        /// When the rollout may start (RFC 3339).
+        #[arg(long)]
+        start: String,
+        /// The severity to plan for (`normal` unless given).
+        #[arg(long, default_value = "normal")]
+        severity: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// A plan saved earlier as JSON: also show, tier by tier, which hosts came and went.
+        #[arg(long)]
+        previous: Option<String>,
+    },
+}
+
+/// A failure to report: the message for stderr and the exit code.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    fn invalid(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            code: 2,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut out = std::io::stdout().lock();
+    match run(cli.command, &mut out).and_then(|()| out.flush().map_err(write_failure)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let message = failure.message.trim_end();
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
+    match command {
+        Command::Check { policy, expr } => {
+            let catalog = load_catalog(policy.as_deref())?;
+            let source = read_expr(&expr)?;
+            compile(&catalog, &source)?;
+            Ok(())
+        }
+        Command::Eval {
+            fleet,
+            policy,
+            now,
+            format,
+            expr,
+        } => {
+            let catalog = load_catalog(policy.as_deref())?;
+            let source = read_expr(&expr)?;
+            let scope = compile(&catalog, &source)?;
+            let now = parse_now(now.as_deref())?;
+            let fleet = load_fleet(&fleet)?;
+            let selected = reference::select(&scope, &fleet, now);
+            let names = selected.iter().map(|i| fleet.hosts()[*i].name.as_str());
+            match format {
+                Format::Text => {
+                    for name in names {
+                        writeln!(out, "{name}").map_err(write_failure)?;
+                    }
+                }
+                Format::Json => {
+                    let names: Vec<&str> = names.collect();
+                    let json = serde_json::to_string(&names).map_err(|e| Failure {
+                        message: e.to_string(),
+                        code: 1,
+                    })?;
+                    writeln!(out, "{json}").map_err(write_failure)?;
+                }
+            }
+            Ok(())
+        }
+        Command::Explain {
+            fleet,
+            host,
+            policy,
+            now,
+            format,
+            expr,
+        } => {
+            let catalog = load_catalog(policy.as_deref())?;
+            let source = read_expr(&expr)?;
+            let scope = compile(&catalog, &source)?;
+            let now = parse_now(now.as_deref())?;
+            let fleet = load_fleet(&fleet)?;
+            let Some(found) = fleet.get(&host) else {
+                return Err(Failure::invalid(unknown_host(&fleet, &host)));
+            };
+            let explanation = reference::explain(&scope, found, now);
+            match format {
+                Format::Text => {
+                    let verdict = if explanation.holds {
+                        "selected"
+                    } else {
+                        "not selected"
+                    };
+                    writeln!(out, "host {host} is {verdict}").map_err(write_failure)?;
+                    write!(out, "{explanation}").map_err(write_failure)?;
+                }
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&explanation).map_err(|e| Failure {
+                        message: e.to_string(),
+                        code: 1,
+                    })?;
+                    writeln!(out, "{json}").map_err(write_failure)?;
+                }
+            }
+            Ok(())
+        }
+        Command::Validate { policy, fleet, now } => {
+            validate(&policy, fleet.as_deref(), now.as_deref(), out)
+        }
+        Command::Plan {
+            policy,
+            fleet,
+            start,
+            severity,
+            format,
+            previous,
+        } => plan(
+            &policy,
+            &fleet,
+            &start,
+            &severity,
+            format,
+            previous.as_deref(),
+            out,
+        ),
+    }
+}
+
+fn validate(
+    policy: &str,
+    fleet: Option<&str>,
+    now: Option<&str>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let policy_path = policy;
+    let policy = load_policy(policy_path)?;
+    let mut text = format!(
+        "{policy_path}: valid — {} tiers in {} waves, {} named scopes, {} windows\n",
+        policy.tiers().len(),
+        policy.waves().iter().max().map_or(0, |w| w + 1),
+        policy.catalog().len(),
+        policy.windows().len()
+    );
+    let order: Vec<&str> = policy
+        .order()
+        .iter()
+        .map(|t| policy.tiers()[*t].name.as_str())
+        .collect();
+    text.push_str(&format!("rollout order: {}\n", order.join(" -> ")));
+    let mut warnings = policy.warnings();
+    if let Some(fleet_path) = fleet {
+        let fleet = load_fleet(fleet_path)?;
+        let now = parse_now(now)?;
+        let plan = Plan::new(&policy, &fleet, now, fleetscope::rollout::policy::NORMAL)
+            .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
+        text.push_str(&format!(
+            "\ncoverage against {fleet_path} ({} hosts):\n",
+            fleet.len()
+        ));
+        for tier in &plan.tiers {
+            text.push_str(&format!("  {:<20} {} hosts\n", tier.name, tier.hosts.len()));
+        }
+        text.push_str(&format!("  unassigned: {}\n", plan.unassigned.len()));
+        for name in plan.unassigned.iter().take(20) {
+            text.push_str(&format!("    {name}\n"));
+        }
+        if plan.unassigned.len() > 20 {
+            text.push_str(&format!("    ... {} more\n", plan.unassigned.len() - 20));
+        }
+        text.push_str(&format!("  overlaps: {}\n", plan.overlaps.len()));
+        for o in plan.overlaps.iter().take(20) {
+            text.push_str(&format!(
+                "    {} selected by {} (patched in {})\n",
+                o.host,
+                o.tiers.join(", "),
+                o.tiers.first().map_or("", String::as_str)
+            ));
+        }
+        if plan.overlaps.len() > 20 {
+            text.push_str(&format!("    ... {} more\n", plan.overlaps.len() - 20));
+        }
+        warnings = plan
+            .warnings
+            .iter()
+            .filter(|w| !w.contains("occurrences of window"))
+            .cloned()
+            .collect();
+    }
+    for w in &warnings {
+        text.push_str(&format!("warning: {w}\n"));
+    }
+    write!(out, "{text}").map_err(write_failure)
+}
+
+fn plan(
+    policy_path: &str,
+    fleet: &str,
+    start: &str,
+    severity: &str,
+    format: Format,
+    previous: Option<&str>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let policy = load_policy(policy_path)?;
+    let fleet = load_fleet(fleet)?;
+    let start = parse_instant("--start", start)?;
+    let previous = match previous {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::invalid(format!("error: cannot read previous plan {path}: {e}"))
+            })?;
+            Some(serde_json::from_str::<Plan>(&text).map_err(|e| {
+                Failure::invalid(format!(
+                    "error: {path} is not a plan written by `fleetscope plan --format json`: {e}"
+                ))
+            })?)
+        }
+    };
+    let plan = Plan::new(&policy, &fleet, start, severity)
+        .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
+    let changes = previous.as_ref().map(|p| plan.changes_since(p));
+    match format {
+        Format::Text => {
+            write!(out, "{plan}").map_err(write_failure)?;
+            if let Some(changes) = changes {
+                writeln!(out, "\nChanges since the previous plan").map_err(write_failure)?;
+                for c in changes {
+                    writeln!(out, "  {}: +{} -{}", c.tier, c.came.len(), c.went.len())
+                        .map_err(write_failure)?;
+                    for h in c.came.iter().take(10) {
+                        writeln!(out, "    + {h}").map_err(write_failure)?;
+                    }
+                    for h in c.went.iter().take(10) {
+                        writeln!(out, "    - {h}").map_err(write_failure)?;
+                    }
+                }
+            }
+        }
+        Format::Json => {
+            // The plan's own field order; `changes` joins only when asked for.
+            #[derive(serde::Serialize)]
+            struct WithChanges<'a> {
+                #[serde(flatten)]
+                plan: &'a Plan,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                changes: Option<Vec<fleetscope::rollout::plan::TierChange>>,
+            }
+            let json = serde_json::to_string_pretty(&WithChanges {
+                plan: &plan,
+                changes,
+            })
+            .map_err(|e| Failure {
+                message: e.to_string(),
+                code: 1,
+            })?;
+            writeln!(out, "{json}").map_err(write_failure)?;
+        }
+    }
+    Ok(())
+}
+
+fn load_policy(path: &str) -> Result<Policy, Failure> {
+    Policy::load(path).map_err(|e| Failure::invalid(e.render()))
+}
+
+fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>, Failure> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).map_err(|e| {
+        Failure::invalid(format!(
+            "error: {flag} `{text}` is not an RFC 3339 timestamp ({e}); write e.g. 2026-11-21T09:00:00Z"
+        ))
+    })
+}
+
+fn write_failure(e: std::io::Error) -> Failure {
+    // A reader that stops early (`| head`) is not a failure of ours.
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Failure {
+            message: String::new(),
+            code: 0,
+        };
+    }
+    Failure {
+        message: format!("cannot write output: {e}"),
+        code: 1,
+    }
+}
+
+fn unknown_host(fleet: &Fleet, name: &str) -> String {
+    let mut message = format!("error: no host named `{name}` in the fleet");
+    // A prefix match is the most useful hint in a fleet of thousands.
+    let near: Vec<&str> = fleet
+        .hosts()
+        .iter()
+        .map(|h| h.name.as_str())
+        .filter(|n| n.starts_with(name) || name.starts_with(*n))
+        .take(5)
+        .collect();
+    if !near.is_empty() {
+        message.push_str(&format!("\n  = help: similar names: {}", near.join(", ")));
+    }
+    message
+}
+
+/// The expression argument, or standard input for `-`.
+fn read_expr(arg: &str) -> Result<String, Failure> {
+    if arg != "-" {
+        return Ok(arg.to_string());
+    }
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+        Failure::invalid(format!(
+            "error: cannot read the expression from standard input: {e}"
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        Failure::invalid(format!(
+            "error: the expression on standard input is not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn compile(catalog: &Catalog, source: &str) -> Result<Scope, Failure> {
+    catalog
+        .compile(source)
+        .map_err(|e| Failure::invalid(e.render(source, "expr")))
+}
+
+fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, Failure> {
+    match now {
+        // The command line is the one place that reads the clock.
+        None => Ok(Utc::now()),
+        Some(text) => parse_instant("--now", text),
+    }
+}
+
+fn load_fleet(path: &str) -> Result<Fleet, Failure> {
+    Fleet::load(path).map_err(|e| Failure::invalid(format!("error: {path}: {e}")))
+}
+
+fn load_catalog(policy: Option<&str>) -> Result<Catalog, Failure> {
+    let Some(path) = policy else {
+        return Ok(Catalog::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::invalid(format!("error: cannot read policy file {path}: {e}")))?;
+    fleetscope::rollout::policy::scopes_from_toml(&text)
+        .map_err(|e| Failure::invalid(e.render(path)))
+}

@@ -90,7 +90,7 @@ impl Window {
                 .and_then(|date| self.next_on_or_after(date))
                 // Past the end of the calendar counts as "after": it keeps
                 // the predicate monotone, and iteration then simply ends.
-                .map_or(true, |(_, occurrence)| occurrence.end > from)
+                .is_none_or(|(_, occurrence)| occurrence.end > from)
         };
         let mut lo = date_index(
             local_from
