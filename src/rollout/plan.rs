@@ -254,11 +254,30 @@ impl Plan {
     }
 
     /// Makes a plan from precomputed selections (one bitmap of host
-    /// positions per tier, in file order). Hosts are addressed by position in
-    /// `hosts`.
+    /// positions per tier, in file order) over the hosts of a plain list.
     pub fn from_selections(
         policy: &Policy,
         hosts: &[Host],
+        selections: &Selections,
+        start: DateTime<Utc>,
+        severity: &str,
+    ) -> Result<Plan, PlanError> {
+        let Ok(count) = u32::try_from(hosts.len()) else {
+            return Err(PlanError::TooLarge(hosts.len()));
+        };
+        let mut universe = RoaringBitmap::new();
+        universe.insert_range(0..count);
+        let lookup = |i: u32| hosts.get(i as usize);
+        Plan::from_parts(policy, &universe, &lookup, selections, start, severity)
+    }
+
+    /// The planner proper. `universe` holds the ids of every host, in fleet
+    /// order (ascending ids); `host` finds a host by id; `selections` hold
+    /// each tier's selected ids, in file order.
+    pub(crate) fn from_parts<'h>(
+        policy: &Policy,
+        universe: &RoaringBitmap,
+        host: &dyn Fn(u32) -> Option<&'h Host>,
         selections: &Selections,
         start: DateTime<Utc>,
         severity: &str,
@@ -276,12 +295,9 @@ impl Plan {
                 known,
             });
         }
-        if u32::try_from(hosts.len()).is_err() {
-            return Err(PlanError::TooLarge(hosts.len()));
-        }
         let empty = RoaringBitmap::new();
         let selection = |t: usize| selections.get(t).unwrap_or(&empty);
-        let name = |i: u32| hosts.get(i as usize).map_or("", |h| h.name.as_str());
+        let name = |i: u32| host(i).map_or("", |h| h.name.as_str());
 
         // Assignment: the first tier in rollout order wins.
         let mut taken = RoaringBitmap::new();
@@ -314,9 +330,10 @@ impl Plan {
                 });
             }
         }
-        let mut all = RoaringBitmap::new();
-        all.insert_range(0..hosts.len() as u32);
-        let unassigned = (all - &taken).iter().map(|h| name(h).to_string()).collect();
+        let unassigned = (universe - &taken)
+            .iter()
+            .map(|h| name(h).to_string())
+            .collect();
 
         let mut plan = Plan {
             severity: severity.to_string(),
@@ -356,7 +373,7 @@ impl Plan {
                 let limit = m.count;
                 let values: Vec<Vec<String>> = positions
                     .iter()
-                    .map(|p| group_keys(hosts.get(*p as usize), &m.per))
+                    .map(|p| group_keys(host(*p), &m.per))
                     .collect();
                 (values, limit)
             });
