@@ -131,7 +131,7 @@ pub fn number_from_text(text: &str) -> Option<Number> {
         None => (digits, None),
     };
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if !all_digits(int) || !frac.is_none_or(all_digits) {
+    if !all_digits(int) || !frac.map_or(true, all_digits) {
         return None;
     }
     match frac {
