@@ -52,6 +52,15 @@ pub fn catalog() -> Catalog {
     Catalog::new(SCOPES).expect("the shared test catalog is valid")
 }
 
+/// A tree from [`eval_expr`] (or any tree over the same names), compiled
+/// against [`catalog`]. Panics with the source when it does not compile.
+pub fn compile(expr: &Expr) -> fleetscope::Scope {
+    let source = expr.to_string();
+    catalog()
+        .compile(&source)
+        .unwrap_or_else(|e| panic!("{source:?} does not compile: {e}"))
+}
+
 /// The names in [`SCOPES`].
 pub fn scope_names() -> Vec<String> {
     SCOPES.iter().map(|(n, _)| n.to_string()).collect()
