@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets and runs each for a bounded time.
 #
-#   fuzz/run.sh            build on stable and replay the seed corpus (CI)
+#   fuzz/run.sh            build and replay the seed corpus (CI)
 #   fuzz/run.sh 60         also fuzz each target for 60 seconds
 #
-# With a nightly toolchain and cargo-fuzz installed (`cargo install
-# cargo-fuzz`), the targets are built with coverage instrumentation and
-# sanitizers, which is what finds new inputs:
+# With cargo-fuzz and a nightly toolchain, it uses `cargo +nightly fuzz`
+# (which adds AddressSanitizer). Otherwise it builds on stable with the same
+# coverage instrumentation cargo-fuzz uses (SanitizerCoverage via
+# -Cpasses=sancov-module, all stable codegen flags), so libFuzzer is
+# coverage-guided there too; only the sanitizer is missing, which for this
+# crate (#![forbid(unsafe_code)]) matters little. `--target` keeps the
+# instrumentation out of build scripts, which would not link with it.
 #
-#   cargo +nightly fuzz run parse fuzz/seeds/parse -- -max_total_time=60
-#
-# Without them, the stable build below still links libFuzzer and runs the
-# targets: it replays inputs and mutates them, but without coverage feedback
-# it explores far less. New inputs go to fuzz/corpus/<target> (gitignored);
-# crashes to fuzz/artifacts/<target>. tests/fuzz_seeds.rs replays both.
+# New inputs go to fuzz/corpus/<target> and crashes to
+# fuzz/artifacts/<target> (both gitignored); tests/fuzz_seeds.rs replays both
+# along with fuzz/seeds/<target> on `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-0}"
@@ -33,12 +34,16 @@ if command -v cargo-fuzz >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | 
   exit 0
 fi
 
-cargo build --release
+host=$(rustc -vV | sed -n 's/^host: //p')
+RUSTFLAGS="${RUSTFLAGS:-} -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+  -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+  -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks" \
+  cargo build --release --target "$host"
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
-  bin="$CARGO_TARGET_DIR/release/$t"
+  bin="$CARGO_TARGET_DIR/$host/release/$t"
   if [ "$seconds" -gt 0 ]; then
-    "$bin" -artifact_prefix="artifacts/$t/" -max_total_time="$seconds" "corpus/$t" "seeds/$t"
+    "$bin" -artifact_prefix="artifacts/$t/" -max_total_time="$seconds" -max_len=4096 "corpus/$t" "seeds/$t"
   else
     # -runs=0: execute every seed once, then stop.
     "$bin" -artifact_prefix="artifacts/$t/" -runs=0 "seeds/$t"
