@@ -151,6 +151,9 @@ impl Catalog {
     /// assert_eq!(catalog.names().collect::<Vec<_>>(), ["prod-web", "web"]);
     /// # Ok::<(), fleetscope::CatalogError>(())
     /// ```
+    // CatalogError carries the failing scope's text and its ScopeError; it
+    // is built once per failed load, so its size costs nothing that boxing
+    // would save, and boxing would change the public signature.
     pub fn new<N, S>(scopes: impl IntoIterator<Item = (N, S)>) -> Result<Catalog, CatalogError>
     where
         N: Into<String>,
@@ -161,6 +164,9 @@ impl Catalog {
 
     /// A catalog with explicit limits, which also apply to every expression
     /// compiled against it.
+    // CatalogError carries the failing scope's text and its ScopeError; it
+    // is built once per failed load, so its size costs nothing that boxing
+    // would save, and boxing would change the public signature.
     pub fn with_limits<N, S>(
         scopes: impl IntoIterator<Item = (N, S)>,
         limits: Limits,

@@ -547,6 +547,10 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ScopeError {
     if wants.contains(&Want::Value) {
         wants.retain(|w| *w != Want::QuotedString);
     }
+    // An expression may start with `(`, and its words say so already.
+    if wants.contains(&Want::Expression) {
+        wants.retain(|w| *w != Want::Open);
+    }
     // Inside an unclosed group, `)` can always follow a complete operand.
     let unclosed = unclosed_paren(source, pos);
     if unclosed.is_some() && wants.contains(&Want::AndOr) && !wants.contains(&Want::Close) {
@@ -569,8 +573,13 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ScopeError {
             last.words()
         ),
     };
-    // pest stops after the first `=` of `==`; point at both.
-    let pos = if pos > 0 && source.get(pos - 1..pos + 1) == Some("==") {
+    // pest reads the first character of `==`, `<>` and `=~` as an operator
+    // and stops at the second; point at both, so the help can name them.
+    let pos = if pos > 0
+        && ["==", "<>", "=~"]
+            .iter()
+            .any(|op| source.get(pos - 1..pos + 1) == Some(*op))
+    {
         pos - 1
     } else {
         pos

@@ -229,7 +229,13 @@ impl fmt::Display for Instant {
         }
         if self.offset_seconds != 0 {
             let sign = if self.offset_seconds < 0 { '-' } else { '+' };
-            let magnitude = self.offset_seconds.unsigned_abs();
+            let mut magnitude = self.offset_seconds.unsigned_abs();
+            // The parser reads each duration as an i64, and -i64::MIN is
+            // not one: write that offset as two durations.
+            if magnitude > i64::MAX as u64 {
+                write!(f, " {sign} 1s")?;
+                magnitude -= 1;
+            }
             // The largest unit that divides the offset exactly.
             let (amount, unit) = [(604_800u64, 'w'), (86_400, 'd'), (3_600, 'h'), (60, 'm')]
                 .into_iter()
