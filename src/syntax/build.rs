@@ -588,6 +588,10 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ScopeError {
     let help = help_for(source, &found, &wants, unclosed);
     let found_text = if found.is_empty() {
         "the end of the expression".to_string()
+    } else if found.starts_with('\n') {
+        "the end of the line".to_string()
+    } else if found.trim().is_empty() {
+        "a space".to_string()
     } else if found.starts_with(['"', '\'']) {
         "a string".to_string()
     } else {
