@@ -926,7 +926,10 @@ impl Rollout {
                 tier: Some(name),
                 reason: format!("halted at {}: {}", ts(h.at), h.reason),
                 aborted: false,
-                pending: self.pending_of(i, view.current),
+                pending: view
+                    .current
+                    .filter(|b| run.batches.get(*b).is_some_and(|b| b.began.is_some()))
+                    .map_or_else(Vec::new, |b| self.pending_of(i, Some(b))),
             });
         }
         if view.blocked_by.is_some() || !view.preds_finished {
@@ -1155,7 +1158,7 @@ impl Rollout {
         plan_blackouts(&self.plan).unwrap_or_default()
     }
 
-    /// Hosts of batch `b` of tier `i` without a result, if it has begun.
+    /// Hosts of batch `b` of tier `i` without a result.
     fn pending_of(&self, i: usize, b: Option<usize>) -> Vec<String> {
         let (Some(tier), Some(run), Some(b)) = (self.plan.tiers.get(i), self.tiers.get(i), b)
         else {
