@@ -239,7 +239,7 @@ impl fmt::Display for Instant {
             // The largest unit that divides the offset exactly.
             let (amount, unit) = [(604_800u64, 'w'), (86_400, 'd'), (3_600, 'h'), (60, 'm')]
                 .into_iter()
-                .find(|(scale, _)| magnitude % scale == 0)
+                .find(|(scale, _)| magnitude.is_multiple_of(*scale))
                 .map_or((magnitude, 's'), |(scale, unit)| (magnitude / scale, unit));
             write!(f, " {sign} {amount}{unit}")?;
         }

@@ -14,6 +14,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fleetscope::rollout::{Plan, Policy};
 use fleetscope::{reference, Catalog, Fleet, Scope};
 
+mod rollout_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "fleetscope",
@@ -101,6 +103,11 @@ enum Command {
         /// A plan saved earlier as JSON: also show, tier by tier, which hosts came and went.
         #[arg(long)]
         previous: Option<String>,
+    },
+    /// Run a rollout: create its state file, ask what to do next, record results.
+    Rollout {
+        #[command(subcommand)]
+        command: rollout_cmd::RolloutCommand,
     },
 }
 
@@ -229,6 +236,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             previous.as_deref(),
             out,
         ),
+        Command::Rollout { command } => rollout_cmd::run(command, out),
     }
 }
 
