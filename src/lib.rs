@@ -9,6 +9,7 @@ pub mod scope;
 pub mod syntax;
 pub mod value;
 
+pub use exec::engine::{HostId, IndexedFleet, Selection};
 pub use exec::reference;
 pub use fleet::{Fleet, FleetError, Host};
 pub use scope::{Catalog, CatalogError, Scope};
