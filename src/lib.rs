@@ -7,6 +7,8 @@ pub mod fleet;
 pub mod rollout;
 pub mod scope;
 pub mod syntax;
+#[doc(hidden)]
+pub mod testgen;
 pub mod value;
 
 pub use exec::engine::{HostId, IndexedFleet, Selection};

@@ -153,13 +153,11 @@ pub(crate) enum Postings {
 }
 
 impl Postings {
-    fn from_sorted(ids: &[u32]) -> Postings {
-        match ids {
-            [] => Postings::Empty,
-            [one] => Postings::One(*one),
-            many => {
-                let mut b =
-                    RoaringBitmap::from_sorted_iter(many.iter().copied()).unwrap_or_default();
+    fn from_bitmap(mut b: RoaringBitmap) -> Postings {
+        match (b.len(), b.min()) {
+            (0, _) | (_, None) => Postings::Empty,
+            (1, Some(one)) => Postings::One(one),
+            _ => {
                 b.optimize();
                 Postings::Many(b)
             }
@@ -212,14 +210,16 @@ impl Postings {
 }
 
 /// Heap bytes of a bitmap: its payload plus each container's bookkeeping.
+/// (roaring's own statistics count bitset containers in bits and array
+/// elements as `u32`s, so they are recomputed here.)
 pub(crate) fn bitmap_bytes(b: &RoaringBitmap) -> usize {
     let stats = b.statistics();
-    let payload = stats.n_bytes_array_containers
-        + stats.n_bytes_run_containers
-        + stats.n_bytes_bitset_containers;
-    // Per container: its key and store in the bitmap's vector, and the
-    // allocation header of its payload.
-    payload as usize + stats.n_containers as usize * 48
+    let payload = stats.n_values_array_containers as usize * 2
+        + stats.n_bitset_containers as usize * 8192
+        + stats.n_bytes_run_containers as usize;
+    // Per container: its key and store in the bitmap's vector (32 bytes)
+    // and the allocation header of its payload.
+    payload + stats.n_containers as usize * 48
 }
 
 /// One path's values over the fleet.
@@ -461,25 +461,29 @@ impl Hasher for Prehashed {
             self.0 = self.0.rotate_left(8) ^ u64::from(*b);
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+    fn write_u32(&mut self, n: u32) {
+        // Spread the hash over the high bits too, which the table uses
+        // for its control bytes.
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 }
 
-/// Name → id without a second copy of every name: a 64-bit hash of the
-/// name maps to the id, and the host's own name confirms the match. The
-/// rare second name with an already-taken hash goes to `overflow`.
+/// Name → id without a second copy of every name: a 32-bit hash of the
+/// name maps to the id, and the host's own name confirms the match. A name
+/// whose hash is already taken (about a hundred in a million hosts) goes to
+/// `overflow`. Nine bytes a slot instead of a copy of every name.
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
-    primary: HashMap<u64, u32, BuildHasherDefault<Prehashed>>,
+    primary: HashMap<u32, u32, BuildHasherDefault<Prehashed>>,
     overflow: BTreeMap<Box<str>, u32>,
 }
 
-fn name_hash(name: &str) -> u64 {
+fn name_hash(name: &str) -> u32 {
     // `DefaultHasher::new()` uses fixed keys: the same hash in every run.
     let mut h = DefaultHasher::new();
     name.hash(&mut h);
-    h.finish()
+    let full = h.finish();
+    (full ^ (full >> 32)) as u32
 }
 
 fn name_at(hosts: &[Option<Host>], id: u32) -> Option<&str> {
@@ -539,7 +543,7 @@ impl NameIndex {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.primary.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
+        self.primary.capacity() * (std::mem::size_of::<(u32, u32)>() + 1)
             + self.overflow.keys().map(|k| k.len() + 64).sum::<usize>()
     }
 }
@@ -571,11 +575,13 @@ struct ChunkBuilder {
     columns: Vec<ColumnBuilder>,
 }
 
+/// A column under construction: ids arrive in increasing order, so every
+/// bitmap is built by appending.
 #[derive(Default)]
 struct ColumnBuilder {
     dict: Dict,
-    lists: Vec<Vec<u32>>,
-    has: Vec<u32>,
+    lists: Vec<RoaringBitmap>,
+    has: RoaringBitmap,
     multi: bool,
 }
 
@@ -583,20 +589,18 @@ impl ColumnBuilder {
     fn push(&mut self, id: u32, value: &HostValue<'_>) {
         let vid = self.dict.intern(value) as usize;
         if self.lists.len() <= vid {
-            self.lists.resize_with(vid + 1, Vec::new);
+            self.lists.resize_with(vid + 1, RoaringBitmap::new);
         }
         let Some(list) = self.lists.get_mut(vid) else {
             return;
         };
-        // Ids arrive in increasing order, so a repeat is always the last.
-        let new_for_value = list.last() != Some(&id);
-        if new_for_value {
-            list.push(id);
-        }
-        if self.has.last() == Some(&id) {
+        // `try_push` refuses an id not above the last: a repeat in this
+        // host.
+        let new_for_value = list.try_push(id).is_ok();
+        if self.has.try_push(id).is_err() {
+            // The host already has a value here; a second distinct one
+            // makes the column multi-valued.
             self.multi |= new_for_value;
-        } else {
-            self.has.push(id);
         }
     }
 }
@@ -631,13 +635,14 @@ impl ChunkBuilder {
             for (key, list) in col.dict.keys.iter().zip(col.lists) {
                 let vid = target.dict.intern(&key.value()) as usize;
                 if target.lists.len() <= vid {
-                    target.lists.resize_with(vid + 1, Vec::new);
+                    target.lists.resize_with(vid + 1, RoaringBitmap::new);
                 }
                 if let Some(t) = target.lists.get_mut(vid) {
-                    t.extend(list);
+                    // Later chunks fill later containers: this appends.
+                    *t |= list;
                 }
             }
-            target.has.extend(col.has);
+            target.has |= col.has;
             target.multi |= col.multi;
         }
     }
@@ -645,15 +650,11 @@ impl ChunkBuilder {
 
 impl ColumnBuilder {
     fn finish(self) -> Column {
-        let mut has = RoaringBitmap::from_sorted_iter(self.has).unwrap_or_default();
+        let mut has = self.has;
         has.optimize();
         Column {
             dict: self.dict,
-            postings: self
-                .lists
-                .iter()
-                .map(|l| Postings::from_sorted(l))
-                .collect(),
+            postings: self.lists.into_iter().map(Postings::from_bitmap).collect(),
             has,
             multi: self.multi,
         }
@@ -829,6 +830,24 @@ impl IndexedFleet {
             // `Option<Host>` uses the name's niche.
             + self.hosts.capacity()
                 * (std::mem::size_of::<Option<Host>>() - std::mem::size_of::<Host>())
+    }
+
+    /// [`IndexedFleet::index_bytes`] split by part: the name index, the
+    /// live set, the path layout, then each column by its path.
+    #[doc(hidden)]
+    pub fn index_bytes_by_part(&self) -> Vec<(String, usize)> {
+        let mut parts = vec![
+            ("name index".to_string(), self.names.heap_bytes()),
+            ("live".to_string(), bitmap_bytes(&self.live)),
+            ("layout".to_string(), self.layout.heap_bytes()),
+        ];
+        for (path, col) in self.layout.paths.iter().zip(&self.columns) {
+            parts.push((
+                format!("{path:?} ({} values)", col.dict.len()),
+                col.heap_bytes(),
+            ));
+        }
+        parts
     }
 
     /// The column at `path` and `name`'s special case, for evaluation.
