@@ -79,7 +79,7 @@ impl<'p> Compiled<'p> {
                 .any(|o| o.compare(value) == Some(Ordering::Equal)),
             TestKind::Like(glob) => value
                 .text()
-                .is_some_and(|t| t.starts_with(self.prefix.as_str()) && glob.is_match(&t)),
+                .is_some_and(|t| has_prefix(&t, &self.prefix) && glob.is_match(&t)),
             TestKind::Matches(regex) => value.text().is_some_and(|t| regex.is_match(&t)),
         }
     }
@@ -107,6 +107,15 @@ impl<'p> Compiled<'p> {
             .all(|l| matches!(l, Literal::Str(_) | Literal::Bool(_)))
             .then_some(literals)
     }
+}
+
+/// `text.starts_with(prefix)`, compared byte by byte in line: most texts
+/// differ in the first byte, and a call to `memcmp` per text costs more
+/// than the comparison (this is the inner loop of a scan over every name).
+#[inline]
+fn has_prefix(text: &str, prefix: &str) -> bool {
+    let (t, p) = (text.as_bytes(), prefix.as_bytes());
+    t.len() >= p.len() && t.iter().zip(p).all(|(a, b)| a == b)
 }
 
 fn has_value(host: &Host, path: &Path) -> bool {
@@ -516,11 +525,14 @@ impl<'a> Evaluator<'a> {
             (Some(col), _) => scan_column(col, c),
             (None, Path::Name) => {
                 let hosts = &self.fleet.hosts;
+                // The glob's literal prefix is checked in this loop itself:
+                // kept this small, the loop overlaps the cache misses on
+                // the names, which dominate a scan over every host.
+                let prefix = c.prefix.as_str();
                 let ids = filter_ids(hosts.len(), |i| {
-                    hosts
-                        .get(i)
-                        .and_then(Option::as_ref)
-                        .is_some_and(|h| c.passes(&HostValue::Text(&h.name)))
+                    hosts.get(i).and_then(Option::as_ref).is_some_and(|h| {
+                        has_prefix(&h.name, prefix) && c.passes(&HostValue::Text(&h.name))
+                    })
                 });
                 RoaringBitmap::from_sorted_iter(ids).unwrap_or_default()
             }
