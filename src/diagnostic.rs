@@ -63,9 +63,7 @@ pub fn render(source: &str, origin: &str, span: Span, message: &str, help: Optio
     let end = floor_char_boundary(source, span.end.max(span.start));
     let at = LineCol::of(source, start);
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[start..]
-        .find('\n')
-        .map_or(source.len(), |i| start + i);
+    let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
     let line = &source[line_start..line_end];
 
     // Character columns of the caret run inside the line.

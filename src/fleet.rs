@@ -308,25 +308,18 @@ mod tests {
         let (a, b) = (a.expect("array loads"), b.expect("object loads"));
         assert_eq!(a, b);
         assert_eq!(a.len(), 2);
-        assert_eq!(
-            a.get("a").map(|h| h.roles.clone()),
-            Some(vec!["web".to_string()])
-        );
+        assert_eq!(a.get("a").map(|h| h.roles.clone()), Some(vec!["web".to_string()]));
         assert_eq!(a.position("b"), Some(1));
         assert_eq!(a.position("c"), None);
     }
 
     #[test]
     fn names_the_record_and_field_of_a_bad_value() {
-        let err =
-            Fleet::from_json(b"[{\"name\": \"a\"},\n {\"name\": \"b\", \"tags\": {\"env\": 1}}]")
-                .expect_err("a numeric tag is rejected");
+        let err = Fleet::from_json(b"[{\"name\": \"a\"},\n {\"name\": \"b\", \"tags\": {\"env\": 1}}]")
+            .expect_err("a numeric tag is rejected");
         match &err {
             FleetError::Malformed {
-                record,
-                field,
-                line,
-                ..
+                record, field, line, ..
             } => {
                 assert_eq!(*record, Some(1));
                 assert_eq!(field.as_deref(), Some("tags.env"));
@@ -334,21 +327,13 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert!(
-            err.to_string()
-                .starts_with("record 1, field `tags.env`, line 2"),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("record 1, field `tags.env`, line 2"), "{err}");
     }
 
     #[test]
     fn missing_and_non_string_names_are_errors() {
         let err = Fleet::from_json(br#"[{"roles": []}]"#).expect_err("missing name");
-        assert!(
-            err.to_string().contains("record 0")
-                && err.to_string().contains("missing field `name`"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("record 0") && err.to_string().contains("missing field `name`"), "{err}");
         let err = Fleet::from_json(br#"[{"name": 7}]"#).expect_err("numeric name");
         assert!(err.to_string().contains("field `name`"), "{err}");
         let err = Fleet::from_json(br#"[{"name": ""}]"#).expect_err("empty name");
@@ -359,38 +344,28 @@ mod tests {
     fn duplicate_names_are_rejected_with_both_records() {
         let err = Fleet::from_json(br#"[{"name": "a"}, {"name": "b"}, {"name": "a"}]"#)
             .expect_err("duplicate");
-        assert!(
-            matches!(
-                err,
-                FleetError::DuplicateName { ref name, first: 0, second: 2 } if name == "a"
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(
+            err,
+            FleetError::DuplicateName { ref name, first: 0, second: 2 } if name == "a"
+        ), "{err:?}");
     }
 
     #[test]
     fn unknown_fields_are_rejected_with_a_hint() {
         let err = Fleet::from_json(br#"[{"name": "a", "role": "web"}]"#).expect_err("typo");
         let text = err.to_string();
-        assert!(
-            text.contains("unknown field `role`") && text.contains("facts"),
-            "{text}"
-        );
+        assert!(text.contains("unknown field `role`") && text.contains("facts"), "{text}");
     }
 
     #[test]
     fn json_lines_name_the_line() {
         let ok = Fleet::from_json_lines(b"{\"name\":\"a\"}\n\n{\"name\":\"b\"}\n").expect("loads");
         assert_eq!(ok.len(), 2);
-        let err =
-            Fleet::from_json_lines(b"{\"name\":\"a\"}\n\n{\"name\":\"b\", \"roles\": \"web\"}\n")
-                .expect_err("roles must be a list");
+        let err = Fleet::from_json_lines(b"{\"name\":\"a\"}\n\n{\"name\":\"b\", \"roles\": \"web\"}\n")
+            .expect_err("roles must be a list");
         match err {
             FleetError::Malformed {
-                record,
-                field,
-                line,
-                ..
+                record, field, line, ..
             } => {
                 assert_eq!(record, Some(1));
                 assert_eq!(line, 3);
@@ -398,12 +373,8 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        let err = Fleet::from_json_lines(b"{\"name\":\"a\"} {\"name\":\"b\"}\n")
-            .expect_err("two on a line");
-        assert!(
-            matches!(err, FleetError::Malformed { line: 1, .. }),
-            "{err:?}"
-        );
+        let err = Fleet::from_json_lines(b"{\"name\":\"a\"} {\"name\":\"b\"}\n").expect_err("two on a line");
+        assert!(matches!(err, FleetError::Malformed { line: 1, .. }), "{err:?}");
     }
 
     #[test]

@@ -203,11 +203,7 @@ impl Catalog {
                 match names.binary_search(&target) {
                     Ok(i) => resolved.push((i, span)),
                     Err(_) => {
-                        return Err(scope_err(
-                            name,
-                            source,
-                            unknown_scope(&names, &target, span, source),
-                        ))
+                        return Err(scope_err(name, source, unknown_scope(&names, &target, span, source)))
                     }
                 }
             }
@@ -246,8 +242,7 @@ impl Catalog {
         let mut roots: Vec<Option<Node>> = (0..parsed.len()).map(|_| None).collect();
         for i in order {
             let (name, source, expr) = &parsed[i];
-            let root =
-                bind(expr, &names, source, &limits).map_err(|e| scope_err(name, source, e))?;
+            let root = bind(expr, &names, source, &limits).map_err(|e| scope_err(name, source, e))?;
             let cost = inner
                 .check_cost(&root, source)
                 .map_err(|e| scope_err(name, source, e))?;
@@ -355,11 +350,7 @@ impl CatalogInner {
     fn check_cost(&self, root: &Node, source: &str) -> Result<Cost, ScopeError> {
         let cost = self.cost_of(root);
         if cost.depth > self.limits.max_depth {
-            return Err(crate::syntax::too_deep(
-                source,
-                root.span,
-                self.limits.max_depth,
-            ));
+            return Err(crate::syntax::too_deep(source, root.span, self.limits.max_depth));
         }
         if cost.nodes > self.limits.max_expanded_nodes {
             return Err(ScopeError::new(
@@ -370,9 +361,7 @@ impl CatalogInner {
                 root.span,
                 source,
             )
-            .with_help(
-                "named scopes that refer to each other many times multiply; refer to each one once",
-            ));
+            .with_help("named scopes that refer to each other many times multiply; refer to each one once"));
         }
         Ok(cost)
     }
@@ -674,12 +663,7 @@ mod tests {
 
     #[test]
     fn cycles_name_every_scope_on_them() {
-        let err = catalog_err(&[
-            ("a", "@b"),
-            ("b", "role = x or @c"),
-            ("c", "@a"),
-            ("d", "@a"),
-        ]);
+        let err = catalog_err(&[("a", "@b"), ("b", "role = x or @c"), ("c", "@a"), ("d", "@a")]);
         match &err {
             CatalogError::Scope { name, error, .. } => {
                 assert_eq!(name, "c");
@@ -706,10 +690,7 @@ mod tests {
             Ok(_) => panic!("exponential catalog accepted"),
             Err(e) => e,
         };
-        assert!(
-            err.to_string().contains("nodes; the limit is 100000"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("nodes; the limit is 100000"), "{err}");
 
         let mut chain = vec![("c0".to_string(), "role = web".to_string())];
         for i in 1..=200 {
@@ -719,45 +700,24 @@ mod tests {
             Ok(_) => panic!("deep chain accepted"),
             Err(e) => e,
         };
-        assert!(
-            err.to_string().contains("deeper than the limit of 128"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("deeper than the limit of 128"), "{err}");
     }
 
     #[test]
     fn names_are_checked() {
-        assert!(matches!(
-            catalog_err(&[("bad name", "true")]),
-            CatalogError::InvalidName { .. }
-        ));
-        assert!(matches!(
-            catalog_err(&[("x", "true"), ("x", "false")]),
-            CatalogError::Duplicate { .. }
-        ));
+        assert!(matches!(catalog_err(&[("bad name", "true")]), CatalogError::InvalidName { .. }));
+        assert!(matches!(catalog_err(&[("x", "true"), ("x", "false")]), CatalogError::Duplicate { .. }));
     }
 
     #[test]
     fn invalid_regex_and_glob_are_errors_with_the_pattern_span() {
-        let err = Scope::parse("name matches \"cache-[0-9\"")
-            .map(|_| ())
-            .expect_err("bad regex");
-        assert!(
-            matches!(err.kind(), ScopeErrorKind::InvalidRegex { .. }),
-            "{err:?}"
-        );
+        let err = Scope::parse("name matches \"cache-[0-9\"").map(|_| ()).expect_err("bad regex");
+        assert!(matches!(err.kind(), ScopeErrorKind::InvalidRegex { .. }), "{err:?}");
         assert_eq!(err.span(), Span::new(13, 25));
-        let err = Scope::parse("name matches \"(a{1000}){1000}\"")
-            .map(|_| ())
-            .expect_err("huge regex");
+        let err = Scope::parse("name matches \"(a{1000}){1000}\"").map(|_| ()).expect_err("huge regex");
         assert!(err.to_string().contains("exceed"), "{err}");
-        let err = Scope::parse("name like \"db\\\\\"")
-            .map(|_| ())
-            .expect_err("bad glob");
-        assert!(
-            matches!(err.kind(), ScopeErrorKind::InvalidGlob { .. }),
-            "{err:?}"
-        );
+        let err = Scope::parse("name like \"db\\\\\"").map(|_| ()).expect_err("bad glob");
+        assert!(matches!(err.kind(), ScopeErrorKind::InvalidGlob { .. }), "{err:?}");
         assert_eq!(err.span(), Span::new(10, 16));
     }
 
@@ -766,9 +726,6 @@ mod tests {
         let err = catalog_err(&[("web", "role == web")]);
         let text = err.render("policy.toml");
         assert!(text.contains("--> policy.toml: scope `web`:1:6"), "{text}");
-        assert!(
-            text.contains("help: `==` is not an operator here; write `=`"),
-            "{text}"
-        );
+        assert!(text.contains("help: `==` is not an operator here; write `=`"), "{text}");
     }
 }

@@ -95,10 +95,9 @@ pub fn for_each_value<'a>(host: &'a Host, path: &Path, mut visit: impl FnMut(Hos
         Path::Fact(keys) => {
             if let Some(value) = fact(&host.facts, keys) {
                 match value {
-                    serde_json::Value::Array(items) => items
-                        .iter()
-                        .filter_map(HostValue::from_json)
-                        .for_each(&mut visit),
+                    serde_json::Value::Array(items) => {
+                        items.iter().filter_map(HostValue::from_json).for_each(&mut visit)
+                    }
                     other => {
                         if let Some(v) = HostValue::from_json(other) {
                             visit(v);
@@ -319,10 +318,12 @@ impl Glob {
                 '?' => GlobToken::One,
                 '\\' => match chars.next() {
                     Some(e) => GlobToken::Char(e),
-                    None => return Err(
-                        "the pattern ends with a lone `\\`; escape a literal backslash as `\\\\`"
-                            .into(),
-                    ),
+                    None => {
+                        return Err(
+                            "the pattern ends with a lone `\\`; escape a literal backslash as `\\\\`"
+                                .into(),
+                        )
+                    }
                 },
                 c => GlobToken::Char(c),
             });
@@ -401,15 +402,10 @@ mod tests {
         assert_eq!(number_from_text("-3"), Some(Number::Int(-3)));
         assert_eq!(number_from_text("2.5"), Some(Number::Float(2.5)));
         assert_eq!(number_from_text("08"), Some(Number::Int(8)));
-        for bad in [
-            "", "-", "1.", ".5", "1e5", "+1", " 1", "1.2.3", "0x10", "NaN", "inf",
-        ] {
+        for bad in ["", "-", "1.", ".5", "1e5", "+1", " 1", "1.2.3", "0x10", "NaN", "inf"] {
             assert_eq!(number_from_text(bad), None, "{bad}");
         }
-        assert!(matches!(
-            number_from_text(&"9".repeat(50)),
-            Some(Number::Float(_))
-        ));
+        assert!(matches!(number_from_text(&"9".repeat(50)), Some(Number::Float(_))));
     }
 
     #[test]
@@ -429,13 +425,7 @@ mod tests {
         assert_eq!(midnight.to_rfc3339(), "2026-11-01T00:00:00+00:00");
         let t = instant_from_text("2026-11-01T02:00:00+01:00").expect("rfc3339");
         assert_eq!(t.to_rfc3339(), "2026-11-01T01:00:00+00:00");
-        for bad in [
-            "2026-13-01",
-            "2026-11-1",
-            "yesterday",
-            "1700000000",
-            "2026-11-01T25:00:00Z",
-        ] {
+        for bad in ["2026-13-01", "2026-11-1", "yesterday", "1700000000", "2026-11-01T25:00:00Z"] {
             assert_eq!(instant_from_text(bad), None, "{bad}");
         }
     }

@@ -51,9 +51,7 @@ fn predicate(node: &Node, host: &Host, now: DateTime<Utc>) -> Option<bool> {
         } => has(host, path) && !any(host, path, |v| equals(v, value, now)),
         NodeKind::Compare { path, op, value } => {
             let operand = Operand::new(value, now);
-            any(host, path, |v| {
-                operand.compare(v).is_some_and(|o| op.holds(o))
-            })
+            any(host, path, |v| operand.compare(v).is_some_and(|o| op.holds(o)))
         }
         NodeKind::In {
             path,

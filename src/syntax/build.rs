@@ -7,9 +7,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
-use super::ast::{
-    CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Span, Spanned,
-};
+use super::ast::{CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Span, Spanned};
 use super::error::{closest, ScopeError, ScopeErrorKind};
 use super::too_deep;
 
@@ -160,10 +158,7 @@ impl<'s> Builder<'s> {
         };
         let path = self.path(path)?;
         let rule = tail.as_rule();
-        let negated = tail
-            .clone()
-            .into_inner()
-            .any(|p| p.as_rule() == Rule::negation);
+        let negated = tail.clone().into_inner().any(|p| p.as_rule() == Rule::negation);
         Ok(match rule {
             Rule::cmp_tail => {
                 let mut parts = tail.into_inner();
@@ -354,10 +349,9 @@ impl<'s> Builder<'s> {
             Rule::string => Literal::Str(self.string(inner, Rule::literal)?.node),
             Rule::bare_word => Literal::Str(text.to_string()),
             Rule::boolean => Literal::Bool(text.eq_ignore_ascii_case("true")),
-            Rule::version_lit => Literal::Version(
-                self.string(self.child(inner, Rule::string)?, Rule::literal)?
-                    .node,
-            ),
+            Rule::version_lit => {
+                Literal::Version(self.string(self.child(inner, Rule::string)?, Rule::literal)?.node)
+            }
             Rule::number => Literal::Number(self.number(text, span)?),
             Rule::instant => Literal::Instant(self.instant(inner)?),
             _ => return Err(internal(self.source, "an unknown literal")),
@@ -491,8 +485,8 @@ impl Want {
             expr | conj | unary | group | has_call | scope_ref | constant | predicate | path
             | path_name | path_role | path_tag | path_fact | kw_not | kw_has | kw_true
             | kw_false | kw_all => Want::Expression,
-            cmp_tail | cmp_op | in_tail | like_tail | matches_tail | negation | kw_in | kw_like
-            | kw_matches => Want::Operator,
+            cmp_tail | cmp_op | in_tail | like_tail | matches_tail | negation | kw_in
+            | kw_like | kw_matches => Want::Operator,
             kw_and | kw_or => Want::AndOr,
             comma => Want::Comma,
             close => Want::Close,
@@ -562,10 +556,7 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ScopeError {
         [one] => one.words().to_string(),
         [init @ .., last] => format!(
             "{} or {}",
-            init.iter()
-                .map(|w| w.words())
-                .collect::<Vec<_>>()
-                .join(", "),
+            init.iter().map(|w| w.words()).collect::<Vec<_>>().join(", "),
             last.words()
         ),
     };
@@ -666,10 +657,7 @@ fn help_for(source: &str, found: &str, wants: &[Want], unclosed: Option<usize>) 
     if let Some(fixed) = fixed {
         return Some(fixed.to_string());
     }
-    let word = found
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    let word = found.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_');
     let lower = found.to_lowercase();
     if word && wants.contains(&Want::Expression) {
         let root = lower.split('.').next().unwrap_or("");
@@ -712,11 +700,7 @@ fn help_for(source: &str, found: &str, wants: &[Want], unclosed: Option<usize>) 
         }
     }
     if wants.contains(&Want::Value) {
-        if found
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit() || c == '-')
-        {
+        if found.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-') {
             return Some(format!(
                 "a value that starts with a digit but is not a number or a date must be quoted (\"{found}\"), or compared as a version: version(\"{found}\")"
             ));
@@ -741,11 +725,9 @@ fn help_for(source: &str, found: &str, wants: &[Want], unclosed: Option<usize>) 
     if found == ")" && unclosed.is_none() {
         return Some("this `)` closes no `(`; remove it or add the `(` it belongs to".into());
     }
-    if found.is_empty()
-        && wants.contains(&Want::Expression)
-        && source
-            .lines()
-            .all(|l| l.trim_start().is_empty() || l.trim_start().starts_with('#'))
+    if found.is_empty() && wants.contains(&Want::Expression) && source
+        .lines()
+        .all(|l| l.trim_start().is_empty() || l.trim_start().starts_with('#'))
     {
         return Some("write an expression such as `role = web`, or `all` for every host".into());
     }

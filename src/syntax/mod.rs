@@ -14,8 +14,8 @@ mod error;
 mod print;
 
 pub use ast::{CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Span, Spanned};
-pub(crate) use error::closest;
 pub use error::{ScopeError, ScopeErrorKind};
+pub(crate) use error::closest;
 pub use print::{quote, write_path};
 
 /// Limits that keep hostile or accidental inputs cheap to reject.

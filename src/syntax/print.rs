@@ -27,12 +27,7 @@ impl fmt::Display for ExprKind {
                 negated,
                 values,
             } => {
-                write!(
-                    f,
-                    "{} {}in (",
-                    path.node,
-                    if *negated { "not " } else { "" }
-                )?;
+                write!(f, "{} {}in (", path.node, if *negated { "not " } else { "" })?;
                 for (i, v) in values.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
@@ -65,9 +60,7 @@ impl fmt::Display for ExprKind {
             ),
             ExprKind::Not(inner) => {
                 f.write_str("not ")?;
-                write_operand(f, inner, |k| {
-                    matches!(k, ExprKind::And(_) | ExprKind::Or(_))
-                })
+                write_operand(f, inner, |k| matches!(k, ExprKind::And(_) | ExprKind::Or(_)))
             }
             ExprKind::And(terms) => write_chain(f, terms, " and ", |k| {
                 matches!(k, ExprKind::And(_) | ExprKind::Or(_))
