@@ -46,8 +46,11 @@ pub mod fleet;
 pub mod rollout;
 pub mod scope;
 pub mod syntax;
+#[doc(hidden)]
+pub mod testgen;
 pub mod value;
 
+pub use exec::engine::{HostId, IndexedFleet, Selection};
 pub use exec::reference;
 pub use fleet::{Fleet, FleetError, Host};
 pub use scope::{Catalog, CatalogError, Scope};

@@ -1,0 +1,700 @@
+//! Running a [`Program`] over an [`IndexedFleet`] (as bitmaps) or over one
+//! host (as booleans).
+//!
+//! This module owns the physical plan: for each leaf it chooses between a
+//! dictionary lookup (equality and `in` on texts and booleans, `has`), a
+//! test of every distinct value of the column (ordering, numbers, versions,
+//! instants, globs, regexes), or, inside a conjunction whose candidates are
+//! already few, a test of just those hosts. Conjunctions run their cheapest
+//! and most selective operands first. Every value test goes through
+//! [`Operand::compare`], [`Glob::is_match`](crate::value::Glob::is_match)
+//! and the scope's compiled regex, exactly as the reference interpreter
+//! does; the engine differs only in which values it visits.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use chrono::{DateTime, Utc};
+use roaring::{MultiOps, RoaringBitmap};
+
+use super::index::{Column, IndexedFleet, Postings};
+use super::program::{Instr, Program, Term, Test, TestKind};
+use crate::fleet::Host;
+use crate::syntax::{Literal, Path};
+use crate::value::{for_each_value, HostValue, Operand};
+
+type Set<'a> = Cow<'a, RoaringBitmap>;
+
+/// A set of hosts or its complement (relative to the live hosts); `not`
+/// flips the flag for free, and the complement is taken once, at the end.
+struct Signed<'a> {
+    set: Set<'a>,
+    complement: bool,
+}
+
+/// Below this many items a scan stays on the calling thread.
+#[cfg(feature = "parallel")]
+const PARALLEL_MIN: usize = 16_384;
+
+/// A test made ready for one evaluation: literals bound to `now`.
+struct Compiled<'p> {
+    path: &'p Path,
+    kind: &'p TestKind,
+    operands: Vec<Operand<'p>>,
+    /// For `like`: the literal text every match starts with, checked before
+    /// the glob itself (a prefilter; the glob still decides).
+    prefix: String,
+}
+
+impl<'p> Compiled<'p> {
+    fn new(test: &'p Test, paths: &'p [Path], now: DateTime<Utc>) -> Option<Compiled<'p>> {
+        let operands = match &test.kind {
+            TestKind::Compare { value, .. } => vec![Operand::new(value, now)],
+            TestKind::In(values) => values.iter().map(|v| Operand::new(v, now)).collect(),
+            TestKind::Like(_) | TestKind::Matches(_) => Vec::new(),
+        };
+        let prefix = match &test.kind {
+            TestKind::Like(glob) => glob.literal_prefix(),
+            _ => String::new(),
+        };
+        Some(Compiled {
+            path: paths.get(test.path as usize)?,
+            kind: &test.kind,
+            operands,
+            prefix,
+        })
+    }
+
+    /// Whether one value passes: the same rule as the reference
+    /// interpreter's, predicate by predicate.
+    fn passes(&self, value: &HostValue<'_>) -> bool {
+        match self.kind {
+            TestKind::Compare { op, .. } => self
+                .operands
+                .iter()
+                .any(|o| o.compare(value).is_some_and(|ord| op.holds(ord))),
+            TestKind::In(_) => self
+                .operands
+                .iter()
+                .any(|o| o.compare(value) == Some(Ordering::Equal)),
+            TestKind::Like(glob) => value
+                .text()
+                .is_some_and(|t| has_prefix(&t, &self.prefix) && glob.is_match(&t)),
+            TestKind::Matches(regex) => value.text().is_some_and(|t| regex.is_match(&t)),
+        }
+    }
+
+    fn host_passes(&self, host: &Host) -> bool {
+        let mut found = false;
+        for_each_value(host, self.path, |v| found = found || self.passes(&v));
+        found
+    }
+
+    /// The literals when the test is equality with texts or booleans only:
+    /// then the values that can pass are few and known, and a dictionary
+    /// lookup finds them.
+    fn equality_literals(&self) -> Option<Vec<&'p Literal>> {
+        let literals: Vec<&Literal> = match self.kind {
+            TestKind::Compare {
+                op: crate::syntax::CmpOp::Eq,
+                value,
+            } => vec![value],
+            TestKind::In(values) => values.iter().collect(),
+            _ => return None,
+        };
+        literals
+            .iter()
+            .all(|l| matches!(l, Literal::Str(_) | Literal::Bool(_)))
+            .then_some(literals)
+    }
+}
+
+/// `text.starts_with(prefix)`, compared byte by byte in line: most texts
+/// differ in the first byte, and a call to `memcmp` per text costs more
+/// than the comparison (this is the inner loop of a scan over every name).
+#[inline]
+fn has_prefix(text: &str, prefix: &str) -> bool {
+    let (t, p) = (text.as_bytes(), prefix.as_bytes());
+    t.len() >= p.len() && t.iter().zip(p).all(|(a, b)| a == b)
+}
+
+fn has_value(host: &Host, path: &Path) -> bool {
+    let mut found = false;
+    for_each_value(host, path, |_| found = true);
+    found
+}
+
+/// Host values that could equal `literal` (a text or boolean literal): a
+/// text equals a string literal only when it is that string, an integer
+/// when its digits spell it, a boolean when its word does.
+fn candidates(literal: &Literal) -> Vec<HostValue<'_>> {
+    match literal {
+        Literal::Str(s) => {
+            let mut out = vec![HostValue::Text(s)];
+            if let Ok(i) = s.parse::<i128>() {
+                if i.to_string() == *s {
+                    out.push(HostValue::Int(i));
+                }
+            }
+            match s.as_str() {
+                "true" => out.push(HostValue::Bool(true)),
+                "false" => out.push(HostValue::Bool(false)),
+                _ => {}
+            }
+            out
+        }
+        Literal::Bool(b) => vec![
+            HostValue::Bool(*b),
+            HostValue::Text(if *b { "true" } else { "false" }),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// A union of postings not yet computed: it may only ever be intersected
+/// with a small candidate set.
+#[derive(Default)]
+struct Exact<'a> {
+    maps: Vec<&'a RoaringBitmap>,
+    ones: Vec<u32>,
+}
+
+impl<'a> Exact<'a> {
+    fn add(&mut self, postings: &'a Postings) {
+        match postings {
+            Postings::Empty => {}
+            Postings::One(id) => self.ones.push(*id),
+            Postings::Many(b) => self.maps.push(b),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.maps.iter().map(|b| b.len()).sum::<u64>() + self.ones.len() as u64
+    }
+
+    fn into_set(mut self) -> Set<'a> {
+        if self.ones.is_empty() {
+            if let [one] = self.maps.as_slice() {
+                return Cow::Borrowed(*one);
+            }
+        }
+        self.ones.sort_unstable();
+        self.ones.dedup();
+        let mut out = RoaringBitmap::from_sorted_iter(self.ones).unwrap_or_default();
+        if !self.maps.is_empty() {
+            out |= self.maps.into_iter().union();
+        }
+        Cow::Owned(out)
+    }
+
+    fn intersect(&self, with: &RoaringBitmap) -> RoaringBitmap {
+        let mut out: RoaringBitmap = self
+            .ones
+            .iter()
+            .copied()
+            .filter(|id| with.contains(*id))
+            .collect();
+        for b in &self.maps {
+            out |= *b & with;
+        }
+        out
+    }
+}
+
+/// One operand of a conjunction, before it is combined.
+enum Operand2<'a, 'p> {
+    Set(Set<'a>),
+    Exact(Exact<'a>),
+    Scan(&'p Compiled<'p>),
+}
+
+/// A conjunction operand whose size is known without testing values.
+enum Sized<'a> {
+    Set(Set<'a>),
+    Exact(Exact<'a>),
+}
+
+pub(crate) struct Evaluator<'a> {
+    fleet: &'a IndexedFleet,
+    program: &'a Program,
+    tests: Vec<Compiled<'a>>,
+    /// The column of each of the program's paths (`None` for `name` and
+    /// for paths no host has).
+    columns: Vec<Option<&'a Column>>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub(crate) fn new(fleet: &'a IndexedFleet, program: &'a Program, now: DateTime<Utc>) -> Self {
+        Evaluator {
+            fleet,
+            program,
+            tests: program
+                .tests
+                .iter()
+                .filter_map(|t| Compiled::new(t, &program.paths, now))
+                .collect(),
+            columns: program.paths.iter().map(|p| fleet.column(p)).collect(),
+        }
+    }
+
+    /// Each output of the program as a set of ids of live hosts.
+    pub(crate) fn run(&self) -> Vec<RoaringBitmap> {
+        let program = self.program;
+        let mut regs: Vec<Option<Signed<'a>>> = Vec::with_capacity(program.instrs.len());
+        let mut remaining = program.uses.clone();
+        for (i, instr) in program.instrs.iter().enumerate() {
+            if program.deferred.get(i).copied().unwrap_or(false) {
+                regs.push(None);
+                continue;
+            }
+            let value = match instr {
+                Instr::All => Signed {
+                    set: Cow::Owned(RoaringBitmap::new()),
+                    complement: true,
+                },
+                Instr::Has(p) => Signed {
+                    set: self.has(*p as usize).into_set(),
+                    complement: false,
+                },
+                Instr::Test(t) => Signed {
+                    set: self.test_full(*t as usize),
+                    complement: false,
+                },
+                Instr::And(terms) => self.and(terms, &mut regs, &mut remaining),
+                Instr::Or(terms) => self.or(terms, &mut regs, &mut remaining),
+            };
+            regs.push(Some(value));
+        }
+        program
+            .outputs
+            .iter()
+            .map(|t| {
+                let s = take(t, &mut regs, &mut remaining);
+                self.materialize(s)
+            })
+            .collect()
+    }
+
+    fn materialize(&self, s: Signed<'a>) -> RoaringBitmap {
+        if s.complement {
+            &self.fleet.live - s.set.as_ref()
+        } else {
+            s.set.into_owned()
+        }
+    }
+
+    /// `has(P)`, as postings.
+    fn has(&self, path: usize) -> Exact<'a> {
+        let mut e = Exact::default();
+        match (
+            self.columns.get(path).copied().flatten(),
+            self.program.paths.get(path),
+        ) {
+            (Some(col), _) => e.maps.push(&col.has),
+            (None, Some(Path::Name)) => e.maps.push(&self.fleet.live),
+            _ => {}
+        }
+        e
+    }
+
+    /// The test as a dictionary lookup, when it is one.
+    fn exact(&self, test: usize) -> Option<Exact<'a>> {
+        let compiled = self.tests.get(test)?;
+        let literals = compiled.equality_literals()?;
+        let path = self
+            .program
+            .paths
+            .get(self.program.tests.get(test)?.path as usize)?;
+        let column = self
+            .program
+            .tests
+            .get(test)
+            .and_then(|t| self.columns.get(t.path as usize).copied().flatten());
+        let mut e = Exact::default();
+        for literal in literals {
+            let operand = Operand::new(literal, DateTime::<Utc>::MIN_UTC);
+            for value in candidates(literal) {
+                // By construction every candidate equals the literal; the
+                // check keeps the lookup tied to `Operand::compare`.
+                if operand.compare(&value) != Some(Ordering::Equal) {
+                    continue;
+                }
+                match (path, column) {
+                    (Path::Name, _) => {
+                        if let HostValue::Text(name) = value {
+                            e.ones.extend(self.fleet.id_of(name));
+                        }
+                    }
+                    (_, Some(col)) => {
+                        if let Some(p) = col
+                            .dict
+                            .get(&value)
+                            .and_then(|v| col.postings.get(v as usize))
+                        {
+                            e.add(p);
+                        }
+                    }
+                    (_, None) => {}
+                }
+            }
+        }
+        Some(e)
+    }
+
+    /// The hosts passing test `test`, over the whole fleet.
+    fn test_full(&self, test: usize) -> Set<'a> {
+        if let Some(e) = self.exact(test) {
+            return e.into_set();
+        }
+        match self.tests.get(test) {
+            Some(c) => Cow::Owned(self.scan_full_compiled(c)),
+            None => Cow::Owned(RoaringBitmap::new()),
+        }
+    }
+
+    fn and(
+        &self,
+        terms: &[Term],
+        regs: &mut [Option<Signed<'a>>],
+        remaining: &mut [u32],
+    ) -> Signed<'a> {
+        let mut positive: Vec<Operand2<'a, '_>> = Vec::new();
+        let mut negative: Vec<Operand2<'a, '_>> = Vec::new();
+        for term in terms {
+            let deferred = self
+                .program
+                .deferred
+                .get(term.reg as usize)
+                .copied()
+                .unwrap_or(false);
+            let operand = if deferred {
+                match self.program.instrs.get(term.reg as usize) {
+                    Some(Instr::Has(p)) => Operand2::Exact(self.has(*p as usize)),
+                    Some(Instr::Test(t)) => match self.exact(*t as usize) {
+                        Some(e) => Operand2::Exact(e),
+                        None => match self.tests.get(*t as usize) {
+                            Some(c) => Operand2::Scan(c),
+                            None => continue,
+                        },
+                    },
+                    _ => continue,
+                }
+            } else {
+                let s = take(term, regs, remaining);
+                if s.complement {
+                    negative.push(Operand2::Set(s.set));
+                } else {
+                    positive.push(Operand2::Set(s.set));
+                }
+                continue;
+            };
+            if term.negated {
+                negative.push(operand);
+            } else {
+                positive.push(operand);
+            }
+        }
+
+        if positive.is_empty() {
+            // not a and not b = not (a or b): no universe is built.
+            let parts: Vec<RoaringBitmap> = negative
+                .into_iter()
+                .map(|o| match o {
+                    Operand2::Set(s) => s.into_owned(),
+                    Operand2::Exact(e) => e.into_set().into_owned(),
+                    Operand2::Scan(c) => self.scan_full_compiled(c),
+                })
+                .collect();
+            return Signed {
+                set: Cow::Owned(parts.into_iter().union()),
+                complement: true,
+            };
+        }
+
+        // Sets and lookups by size, then scans by cost.
+        let mut sized: Vec<(u64, Sized<'a>)> = Vec::new();
+        let mut scans: Vec<(u64, &Compiled<'_>)> = Vec::new();
+        for o in positive {
+            match o {
+                Operand2::Set(s) => sized.push((s.len(), Sized::Set(s))),
+                Operand2::Exact(e) => sized.push((e.len(), Sized::Exact(e))),
+                Operand2::Scan(c) => scans.push((self.compiled_cost(c), c)),
+            }
+        }
+        sized.sort_by_key(|(n, _)| *n);
+        scans.sort_by_key(|(n, _)| *n);
+
+        let mut cand: Option<Set<'a>> = None;
+        for (_, o) in sized {
+            cand = Some(match (cand, o) {
+                (None, Sized::Set(s)) => s,
+                (None, Sized::Exact(e)) => e.into_set(),
+                (Some(c), Sized::Set(s)) => Cow::Owned(intersect(c, s)),
+                (Some(c), Sized::Exact(e)) => Cow::Owned(e.intersect(&c)),
+            });
+            if cand.as_ref().is_some_and(|c| c.is_empty()) {
+                return empty();
+            }
+        }
+        for (_, c) in scans {
+            cand = Some(Cow::Owned(match cand {
+                None => self.scan_full_compiled(c),
+                Some(set) => self.scan_within_compiled(c, &set),
+            }));
+            if cand.as_ref().is_some_and(|c| c.is_empty()) {
+                return empty();
+            }
+        }
+        let mut cand = match cand {
+            Some(c) => c.into_owned(),
+            None => return empty(),
+        };
+        // Subtract sets and lookups first; scans then see fewer candidates.
+        let mut neg_scans = Vec::new();
+        for o in negative {
+            match o {
+                Operand2::Set(s) => cand -= s.as_ref(),
+                Operand2::Exact(e) => {
+                    let hit = e.intersect(&cand);
+                    cand -= hit;
+                }
+                Operand2::Scan(c) => neg_scans.push(c),
+            }
+            if cand.is_empty() {
+                return empty();
+            }
+        }
+        for c in neg_scans {
+            let hit = self.scan_within_compiled(c, &cand);
+            cand -= hit;
+        }
+        Signed {
+            set: Cow::Owned(cand),
+            complement: false,
+        }
+    }
+
+    fn or(
+        &self,
+        terms: &[Term],
+        regs: &mut [Option<Signed<'a>>],
+        remaining: &mut [u32],
+    ) -> Signed<'a> {
+        let mut positive = Vec::new();
+        let mut negative = Vec::new();
+        for term in terms {
+            let s = take(term, regs, remaining);
+            if s.complement {
+                negative.push(s.set);
+            } else {
+                positive.push(s.set);
+            }
+        }
+        if negative.is_empty() {
+            return Signed {
+                set: union(positive),
+                complement: false,
+            };
+        }
+        // a or not b or not c = not ((b and c) - a)
+        negative.sort_by_key(|s| s.len());
+        let mut iter = negative.into_iter();
+        let mut inner = iter.next().map(Cow::into_owned).unwrap_or_default();
+        for s in iter {
+            inner &= s.as_ref();
+        }
+        for s in positive {
+            inner -= s.as_ref();
+        }
+        Signed {
+            set: Cow::Owned(inner),
+            complement: true,
+        }
+    }
+
+    fn compiled_cost(&self, c: &Compiled<'_>) -> u64 {
+        match (self.fleet.column(c.path), c.path) {
+            (Some(col), _) => col.dict.len() as u64,
+            (None, Path::Name) => self.fleet.live.len(),
+            _ => 0,
+        }
+    }
+
+    fn scan_full_compiled(&self, c: &Compiled<'_>) -> RoaringBitmap {
+        match (self.fleet.column(c.path), c.path) {
+            (Some(col), _) => scan_column(col, c),
+            (None, Path::Name) => {
+                let hosts = &self.fleet.hosts;
+                // The glob's literal prefix is checked in this loop itself:
+                // kept this small, the loop overlaps the cache misses on
+                // the names, which dominate a scan over every host.
+                let prefix = c.prefix.as_str();
+                let ids = filter_ids(hosts.len(), |i| {
+                    hosts.get(i).and_then(Option::as_ref).is_some_and(|h| {
+                        has_prefix(&h.name, prefix) && c.passes(&HostValue::Text(&h.name))
+                    })
+                });
+                RoaringBitmap::from_sorted_iter(ids).unwrap_or_default()
+            }
+            _ => RoaringBitmap::new(),
+        }
+    }
+
+    fn scan_within_compiled(&self, c: &Compiled<'_>, within: &RoaringBitmap) -> RoaringBitmap {
+        if within.len() <= self.compiled_cost(c) {
+            let hosts = &self.fleet.hosts;
+            let ids = within.iter().filter(|id| {
+                hosts
+                    .get(*id as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|h| c.host_passes(h))
+            });
+            return RoaringBitmap::from_sorted_iter(ids).unwrap_or_default();
+        }
+        self.scan_full_compiled(c) & within
+    }
+
+    /// Each output for one host.
+    pub(crate) fn run_host(&self, host: &Host) -> Vec<bool> {
+        let program = self.program;
+        let mut regs: Vec<bool> = Vec::with_capacity(program.instrs.len());
+        let read = |regs: &[bool], t: &Term| {
+            regs.get(t.reg as usize).copied().unwrap_or(false) ^ t.negated
+        };
+        for instr in &program.instrs {
+            let value = match instr {
+                Instr::All => true,
+                Instr::Has(p) => program
+                    .paths
+                    .get(*p as usize)
+                    .is_some_and(|p| has_value(host, p)),
+                Instr::Test(t) => self
+                    .tests
+                    .get(*t as usize)
+                    .is_some_and(|c| c.host_passes(host)),
+                Instr::And(terms) => terms.iter().all(|t| read(&regs, t)),
+                Instr::Or(terms) => terms.iter().any(|t| read(&regs, t)),
+            };
+            regs.push(value);
+        }
+        program.outputs.iter().map(|t| read(&regs, t)).collect()
+    }
+}
+
+/// Takes a register's value for one reader: moved out at its last use,
+/// otherwise shared (cheap when it borrows the index, a copy when owned).
+fn take<'a>(term: &Term, regs: &mut [Option<Signed<'a>>], remaining: &mut [u32]) -> Signed<'a> {
+    let i = term.reg as usize;
+    let last = match remaining.get_mut(i) {
+        Some(r) => {
+            *r = r.saturating_sub(1);
+            *r == 0
+        }
+        None => true,
+    };
+    let value = match regs.get_mut(i) {
+        Some(slot) if last => slot.take(),
+        Some(Some(s)) => Some(Signed {
+            set: s.set.clone(),
+            complement: s.complement,
+        }),
+        _ => None,
+    };
+    let s = value.unwrap_or(Signed {
+        set: Cow::Owned(RoaringBitmap::new()),
+        complement: false,
+    });
+    Signed {
+        set: s.set,
+        complement: s.complement ^ term.negated,
+    }
+}
+
+fn empty<'a>() -> Signed<'a> {
+    Signed {
+        set: Cow::Owned(RoaringBitmap::new()),
+        complement: false,
+    }
+}
+
+fn intersect(a: Set<'_>, b: Set<'_>) -> RoaringBitmap {
+    match (a, b) {
+        (Cow::Owned(mut a), b) => {
+            a &= b.as_ref();
+            a
+        }
+        (a, Cow::Owned(mut b)) => {
+            b &= a.as_ref();
+            b
+        }
+        (Cow::Borrowed(a), Cow::Borrowed(b)) => a & b,
+    }
+}
+
+fn union(sets: Vec<Set<'_>>) -> Set<'_> {
+    if sets.len() == 1 {
+        if let Some(s) = sets.into_iter().next() {
+            return s;
+        }
+        return Cow::Owned(RoaringBitmap::new());
+    }
+    Cow::Owned(sets.iter().map(|s| s.as_ref()).union())
+}
+
+/// Hosts of `col` with some value passing `test`: each distinct value is
+/// tested once, then the postings of the passing ones are united.
+fn scan_column(col: &Column, test: &Compiled<'_>) -> RoaringBitmap {
+    let keys = &col.dict.keys;
+    let postings = &col.postings;
+    let pass = filter_ids(keys.len(), |v| {
+        postings.get(v).is_some_and(|p| p.len() > 0)
+            && keys.get(v).is_some_and(|k| test.passes(&k.value()))
+    });
+    let postings_of = |ids: &[u32]| {
+        let mut e = Exact::default();
+        for v in ids {
+            if let Some(p) = postings.get(*v as usize) {
+                e.add(p);
+            }
+        }
+        e
+    };
+    let hit = postings_of(&pass);
+    if !col.multi {
+        // Single-valued column: the values' hosts are disjoint, so when
+        // most hosts pass, subtracting the rest from `has` is cheaper
+        // than uniting the passing ones.
+        let total = col.has.len();
+        let hits = hit.len();
+        if hits.saturating_mul(2) > total {
+            let mut fail = Vec::with_capacity(keys.len().saturating_sub(pass.len()));
+            let mut passing = pass.iter().peekable();
+            for v in 0..keys.len() as u32 {
+                if passing.peek() == Some(&&v) {
+                    passing.next();
+                } else {
+                    fail.push(v);
+                }
+            }
+            let miss = postings_of(&fail).into_set();
+            return &col.has - miss.as_ref();
+        }
+    }
+    hit.into_set().into_owned()
+}
+
+/// Indices in `0..n` for which `keep` holds, in order; in parallel on
+/// large inputs.
+fn filter_ids(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<u32> {
+    #[cfg(feature = "parallel")]
+    if n >= PARALLEL_MIN {
+        use rayon::prelude::*;
+        return (0..n)
+            .into_par_iter()
+            .with_min_len(4096)
+            .filter(|i| keep(*i))
+            .map(|i| i as u32)
+            .collect();
+    }
+    (0..n).filter(|i| keep(*i)).map(|i| i as u32).collect()
+}
