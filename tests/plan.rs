@@ -598,3 +598,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_start_at_the_end_of_time_is_an_error_not_a_panic() {
+    let p = policy(TWO_TIERS);
+    let f = fleet(vec![
+        host("t", Some("test"), &[]),
+        host("p", Some("prod"), &[]),
+    ]);
+    let end = DateTime::<Utc>::MAX_UTC - TimeDelta::hours(4); // the 24h soak crosses the end
+    match Plan::new(&p, &f, end, "normal") {
+        Ok(plan) => panic!("planned past the end of time: {plan:?}"),
+        Err(e) => assert!(
+            matches!(e, PlanError::OutOfRange { .. } | PlanError::NoSlot { .. }),
+            "{e}"
+        ),
+    }
+}

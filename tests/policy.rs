@@ -2,7 +2,7 @@
 //! mistake is reported with the key path and a sentence that says what is
 //! wrong, and every mistake in a file is reported at once.
 
-use fleetscope::rollout::policy::{Amount, WindowChoice};
+use fleetscope::rollout::policy::{Amount, Percent, WindowChoice};
 use fleetscope::rollout::{Policy, PolicyError};
 
 const BASE: &str = r#"
@@ -60,7 +60,8 @@ fn the_base_policy_is_valid() {
     assert_eq!(policy.waves(), [0, 1]);
     let s = policy.settings(1, "normal");
     assert_eq!(s.window, WindowChoice::Named("weekend".into()));
-    assert_eq!(s.batch, Amount::Percent(25.0));
+    assert_eq!(s.batch.to_string(), "25%");
+    assert_eq!(Percent::whole(25).map(Amount::Percent), Some(s.batch));
 }
 
 #[test]
@@ -373,4 +374,70 @@ fn production_without_a_soaked_predecessor_is_a_warning() {
     // With the soak back, no warning.
     let policy = Policy::from_toml("policy.toml", BASE).expect("valid");
     assert!(policy.warnings().is_empty());
+}
+
+#[test]
+fn durations_longer_than_the_planning_horizon_are_errors_at_their_key() {
+    for (from, to, key) in [
+        (r#"soak = "24h""#, r#"soak = "100000000w""#, "defaults.soak"),
+        (
+            r#"batch_duration = "1h""#,
+            r#"batch_duration = "1000000000w""#,
+            "defaults.batch_duration",
+        ),
+        (
+            r#"duration = "4h""#,
+            r#"duration = "2000w""#,
+            "windows.weekend.duration",
+        ),
+    ] {
+        let err = invalid(&BASE.replace(from, to));
+        assert_issue(&err, key, "is longer than a plan looks ahead");
+    }
+}
+
+#[test]
+fn a_long_after_chain_validates_without_recursion() {
+    // 20,000 tiers, each after the one before: a recursive graph walk would
+    // overflow the stack here.
+    let mut text = String::from("[[tiers]]\nname = \"t0\"\nscope = \"true\"\n");
+    for i in 1..20_000 {
+        text.push_str(&format!(
+            "[[tiers]]\nname = \"t{i}\"\nscope = \"true\"\nafter = [\"t{}\"]\n",
+            i - 1
+        ));
+    }
+    let policy = Policy::from_toml("chain.toml", &text).expect("a long chain is valid");
+    assert_eq!(policy.waves().last(), Some(&19_999));
+
+    // The same chain closed into a cycle is an error naming the cycle.
+    let closed = text.replacen(
+        "name = \"t0\"\nscope = \"true\"\n",
+        "name = \"t0\"\nscope = \"true\"\nafter = [\"t19999\"]\n",
+        1,
+    );
+    let err = invalid(&closed);
+    assert!(
+        err.issues[0]
+            .message
+            .starts_with("tiers form a cycle through `after`: t0, t1, t2"),
+        "{}",
+        err.issues[0].message
+    );
+}
+
+#[test]
+fn many_unknown_names_stay_fast_and_are_all_reported() {
+    let mut text = String::new();
+    for i in 0..5_000 {
+        text.push_str(&format!(
+            "[[tiers]]\nname = \"t{i}\"\nscope = \"true\"\nafter = [\"x{i}\"]\n"
+        ));
+    }
+    let err = invalid(&text);
+    assert_eq!(err.issues.len(), 5_000);
+    assert!(err
+        .issues
+        .iter()
+        .all(|i| i.message.starts_with("unknown tier `x")));
 }

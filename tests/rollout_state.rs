@@ -563,3 +563,63 @@ fn state_files_from_other_versions_or_programs_are_refused_clearly() {
     assert!(foreign.to_string().contains("format"), "{foreign}");
     assert!(Rollout::from_json("not json").is_err());
 }
+
+#[test]
+fn a_dependent_tier_is_notified_on_the_plans_schedule_and_starts_when_planned() {
+    let text = r#"
+[defaults]
+notice = "48h"
+[[tiers]]
+name = "test"
+scope = "tags.env = test"
+[[tiers]]
+name = "prod"
+scope = "tags.env = prod"
+after = ["test"]
+"#;
+    let policy = Policy::from_toml("p.toml", text).expect("valid");
+    let mut t = fleetscope::Host::named("t1");
+    t.tags.insert("env".into(), "test".into());
+    let mut p = fleetscope::Host::named("p1");
+    p.tags.insert("env".into(), "prod".into());
+    let fleet = Fleet::new(vec![t, p]).expect("fleet");
+    let plan = Plan::new(&policy, &fleet, utc("2026-11-23T08:00:00Z"), "normal").expect("plan");
+    assert_eq!(plan.tiers[1].notice, Some(utc("2026-11-23T09:00:00Z")));
+    assert_eq!(plan.tiers[1].batches[0].start, utc("2026-11-25T09:00:00Z"));
+    let mut r = Rollout::new(plan, "test", utc("2026-11-23T08:00:00Z")).expect("runnable");
+
+    // Both notices are due on the plan's schedule, long before `prod` is ready.
+    r.notified("test", "ops", utc("2026-11-23T08:00:00Z"))
+        .expect("test notice");
+    let at = utc("2026-11-23T09:00:00Z");
+    assert!(
+        r.next(at)
+            .iter()
+            .any(|a| matches!(a, Action::Notify { tier, .. } if tier == "prod")),
+        "{:?}",
+        r.next(at)
+    );
+    r.notified("prod", "ops", at).expect("prod notice");
+
+    let at = utc("2026-11-25T08:00:00Z");
+    r.begin("test", 1, "tool", at).expect("test starts");
+    r.record(
+        "t1",
+        Outcome::Succeeded,
+        "tool",
+        utc("2026-11-25T08:30:00Z"),
+    )
+    .expect("result");
+    // Ready at 08:30, but the notice period (from 11-23 09:00) ends at 09:00.
+    let waiting = r.next(utc("2026-11-25T08:30:00Z"));
+    assert!(
+        waiting.iter().any(|a| matches!(a, Action::Wait { tier: Some(t), until, .. } if t == "prod" && *until == utc("2026-11-25T09:00:00Z"))),
+        "{waiting:?}"
+    );
+    let now = r.next(utc("2026-11-25T09:00:00Z"));
+    assert!(
+        now.iter()
+            .any(|a| matches!(a, Action::Start { tier, batch: 1, .. } if tier == "prod")),
+        "{now:?}"
+    );
+}

@@ -222,6 +222,12 @@ pub enum PlanError {
         /// The instant searched from.
         after: DateTime<Utc>,
     },
+    /// A time would fall outside the calendar (a start near the end of time).
+    #[error("tier `{tier}`: its times fall outside the calendar; start the plan earlier")]
+    OutOfRange {
+        /// The tier.
+        tier: String,
+    },
     /// The fleet has more hosts than a plan can address.
     #[error("the fleet has {0} hosts; plans support up to 4,294,967,295")]
     TooLarge(usize),
@@ -361,12 +367,10 @@ impl Plan {
         for &t in policy.order() {
             let tier = &policy.tiers()[t];
             let settings = policy.settings(t, severity);
-            let ready = tier
-                .after
-                .iter()
-                .filter_map(|a| finished.get(a))
-                .map(|(finish, soak)| *finish + *soak)
-                .fold(start, DateTime::max);
+            let mut ready = start;
+            for (finish, soak) in tier.after.iter().filter_map(|a| finished.get(a)) {
+                ready = ready.max(shift(*finish, *soak, &tier.name)?);
+            }
             let positions: Vec<u32> = members[t].iter().collect();
             let batch_size = settings.batch.batch_size(positions.len());
             let groups = tier.max_unavailable.as_ref().map(|m| {
@@ -384,7 +388,7 @@ impl Plan {
             );
             let (availability, zone) = policy.availability(&settings.window);
             let mut batches = Vec::with_capacity(cut.len());
-            let mut not_before = ready.max(start + settings.notice);
+            let mut not_before = ready.max(shift(start, settings.notice, &tier.name)?);
             for (b, members) in cut.iter().enumerate() {
                 let Some(slot) = earliest_slot(
                     &availability,
@@ -400,7 +404,7 @@ impl Plan {
                         after: not_before,
                     });
                 };
-                let end = slot + settings.batch_duration;
+                let end = shift(slot, settings.batch_duration, &tier.name)?;
                 batches.push(Batch {
                     start: slot,
                     end,
@@ -445,7 +449,10 @@ impl Plan {
                     .map(|a| policy.tiers()[*a].name.clone())
                     .collect(),
                 ready,
-                notice: batches.first().map(|b| b.start - settings.notice),
+                notice: match batches.first() {
+                    Some(b) => Some(shift(b.start, -settings.notice, &tier.name)?),
+                    None => None,
+                },
                 finish,
                 approval: settings.approval,
                 window: WindowSpec::of(&settings.window, &availability),
@@ -530,6 +537,14 @@ impl Plan {
         }
         out
     }
+}
+
+/// `t + d`, or an error naming the tier when that leaves the calendar.
+fn shift(t: DateTime<Utc>, d: TimeDelta, tier: &str) -> Result<DateTime<Utc>, PlanError> {
+    t.checked_add_signed(d)
+        .ok_or_else(|| PlanError::OutOfRange {
+            tier: tier.to_string(),
+        })
 }
 
 /// Hosts that joined and left one tier between two plans.
@@ -713,7 +728,7 @@ impl fmt::Display for Plan {
                     f,
                     "    failures:  tolerates {}; failure {} halts the tier",
                     tier.max_failures,
-                    tier.max_failures + 1
+                    tier.max_failures.saturating_add(1)
                 )?;
                 writeln!(f, "    ready:     {}", when(tier.ready))?;
                 if tier.approval {
@@ -828,13 +843,35 @@ mod tests {
 
     #[test]
     fn percentages_round_as_the_spec_says() {
-        use super::super::policy::Amount;
-        assert_eq!(Amount::Percent(25.0).batch_size(7), 2);
-        assert_eq!(Amount::Percent(100.0).batch_size(7), 7);
-        assert_eq!(Amount::Percent(1.0).batch_size(3), 1);
-        assert_eq!(Amount::Percent(0.0).batch_size(3), 1);
-        assert_eq!(Amount::Percent(5.0).allowed_failures(50), 2);
-        assert_eq!(Amount::Percent(5.0).allowed_failures(19), 0);
+        use super::super::policy::{Amount, Percent};
+        let pct = |text: &str| match Percent::parse(text) {
+            Some(p) => Amount::Percent(p),
+            None => panic!("{text} is a percentage"),
+        };
+        assert_eq!(pct("25").batch_size(7), 2);
+        assert_eq!(pct("100").batch_size(7), 7);
+        assert_eq!(pct("1").batch_size(3), 1);
+        assert_eq!(pct("0").batch_size(3), 1);
+        assert_eq!(pct("5").allowed_failures(50), 2);
+        assert_eq!(pct("5").allowed_failures(19), 0);
+        // Exact near whole numbers, where floating point slack would not be.
+        assert_eq!(pct("99.99999999").allowed_failures(3), 2);
+        assert_eq!(pct("33.333333334").batch_size(3), 2);
+        assert_eq!(pct("33.333333333").batch_size(3), 1);
+        assert_eq!(Amount::Count(u64::MAX).allowed_failures(3), 3);
+        for bad in [
+            "",
+            "1.",
+            ".5",
+            "100.000000001",
+            "101",
+            "1e2",
+            "-1",
+            "1.0000000001",
+        ] {
+            assert_eq!(Percent::parse(bad), None, "{bad}");
+        }
+        assert_eq!(pct("12.50").to_string(), "12.5%");
         assert_eq!(Amount::Count(3).allowed_failures(1), 3);
     }
 }

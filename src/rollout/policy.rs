@@ -118,13 +118,13 @@ struct RawMaxUnavailable {
 // The validated policy.
 
 /// A number of hosts: a fixed count or a share of a tier.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Amount {
     /// Exactly this many.
     Count(u64),
-    /// This percentage (0 to 100) of the tier's hosts.
-    Percent(f64),
+    /// This share of the tier's hosts.
+    Percent(Percent),
 }
 
 impl Amount {
@@ -133,17 +133,17 @@ impl Amount {
     pub fn batch_size(self, size: usize) -> usize {
         let n = match self {
             Amount::Count(c) => usize::try_from(c).unwrap_or(usize::MAX),
-            Amount::Percent(p) => (p / 100.0 * size as f64 - 1e-9).ceil().max(0.0) as usize,
+            Amount::Percent(p) => p.of(size, Rounding::Up),
         };
         n.max(1)
     }
 
     /// Failures a tier of `size` hosts tolerates: a percentage rounds down
-    /// (5% of 50 hosts allows 2; the 3rd halts).
+    /// (5% of 50 hosts allows 2; the 3rd halts). Never more than the tier.
     pub fn allowed_failures(self, size: usize) -> usize {
         match self {
-            Amount::Count(c) => usize::try_from(c).unwrap_or(usize::MAX),
-            Amount::Percent(p) => (p / 100.0 * size as f64 + 1e-9).floor().max(0.0) as usize,
+            Amount::Count(c) => usize::try_from(c).unwrap_or(usize::MAX).min(size),
+            Amount::Percent(p) => p.of(size, Rounding::Down),
         }
     }
 }
@@ -152,7 +152,84 @@ impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Amount::Count(c) => write!(f, "{c}"),
-            Amount::Percent(p) => write!(f, "{p}%"),
+            Amount::Percent(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// A percentage from 0% to 100%, kept exactly in billionths of a percent so
+/// that rounding a share of hosts up or down is exact (`99.99999999%` of 3
+/// hosts rounds down to 2, not to 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Percent(u64);
+
+/// Which way a share of hosts is rounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// Towards more hosts (batch sizes).
+    Up,
+    /// Towards fewer hosts (failure budgets).
+    Down,
+}
+
+impl Percent {
+    const SCALE: u64 = 1_000_000_000;
+
+    /// A whole percentage; `None` above 100.
+    pub const fn whole(p: u64) -> Option<Percent> {
+        if p <= 100 {
+            Some(Percent(p * Percent::SCALE))
+        } else {
+            None
+        }
+    }
+
+    /// Reads `25`, `12.5` or `0.000000001` (at most nine decimals), 0 to 100.
+    pub fn parse(text: &str) -> Option<Percent> {
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty()
+            || !digits(int)
+            || !digits(frac)
+            || frac.len() > 9
+            || (text.contains('.') && frac.is_empty())
+        {
+            return None;
+        }
+        let whole: u64 = int.parse().ok()?;
+        let mut nanos: u64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse().ok()?
+        };
+        for _ in frac.len()..9 {
+            nanos *= 10;
+        }
+        let value = whole.checked_mul(Percent::SCALE)?.checked_add(nanos)?;
+        (value <= 100 * Percent::SCALE).then_some(Percent(value))
+    }
+
+    /// This share of `size`, rounded as asked.
+    pub fn of(self, size: usize, rounding: Rounding) -> usize {
+        let numerator = u128::from(self.0) * size as u128;
+        let denominator = 100 * u128::from(Percent::SCALE);
+        let share = match rounding {
+            Rounding::Up => numerator.div_ceil(denominator),
+            Rounding::Down => numerator / denominator,
+        };
+        usize::try_from(share).unwrap_or(usize::MAX)
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.0 / Percent::SCALE;
+        let frac = self.0 % Percent::SCALE;
+        if frac == 0 {
+            write!(f, "{whole}%")
+        } else {
+            let digits = format!("{frac:09}");
+            write!(f, "{whole}.{}%", digits.trim_end_matches('0'))
         }
     }
 }
@@ -202,7 +279,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             window: WindowChoice::Any,
-            batch: Amount::Percent(100.0),
+            batch: Amount::Percent(Percent(100 * Percent::SCALE)),
             batch_duration: TimeDelta::hours(1),
             max_failures: Amount::Count(0),
             soak: TimeDelta::zero(),
@@ -614,17 +691,16 @@ impl Policy {
     /// that does not come, directly or through others, after a tier with a
     /// soak.
     pub fn warnings(&self) -> Vec<String> {
+        // In rollout order every predecessor is settled first: one pass.
+        let mut soaked_before = vec![false; self.tiers.len()];
         let mut out = Vec::new();
         for &t in &self.order {
             let tier = &self.tiers[t];
-            if !mentions_prod(&tier.scope) {
-                continue;
-            }
-            let soaked = self
-                .ancestors(t)
-                .into_iter()
-                .any(|a| self.settings(a, NORMAL).soak > TimeDelta::zero());
-            if !soaked {
+            soaked_before[t] = tier
+                .after
+                .iter()
+                .any(|a| soaked_before[*a] || self.settings(*a, NORMAL).soak > TimeDelta::zero());
+            if !soaked_before[t] && mentions_prod(&tier.scope) {
                 out.push(format!(
                     "tier `{}` selects production hosts but does not come after any tier with a soak; add `after` a tested tier with `soak`",
                     tier.name
@@ -690,13 +766,13 @@ fn parse_amount(raw: &RawAmount, key: &str, issues: &mut Issues) -> Option<Amoun
         RawAmount::Text(t) => t.trim(),
     };
     if let Some(number) = text.strip_suffix('%') {
-        match number.trim().parse::<f64>() {
-            Ok(p) if (0.0..=100.0).contains(&p) && p.is_finite() => Some(Amount::Percent(p)),
-            _ => {
+        match Percent::parse(number.trim()) {
+            Some(p) => Some(Amount::Percent(p)),
+            None => {
                 issues.push_help(
                     key,
                     format!("`{text}` is not a percentage from 0% to 100%"),
-                    "write a count such as 5, or a percentage such as \"25%\"",
+                    "write a count such as 5, or a percentage such as \"25%\" or \"12.5%\" (at most nine decimals)",
                 );
                 None
             }
@@ -713,8 +789,20 @@ fn parse_amount(raw: &RawAmount, key: &str, issues: &mut Issues) -> Option<Amoun
     }
 }
 
+/// The longest duration a policy may give anything: a plan looks no further
+/// ahead than this, so a longer soak, notice or window could never be met.
+pub const MAX_DURATION_DAYS: i64 = super::plan::HORIZON_DAYS;
+
 fn parse_delta(text: &str, key: &str, issues: &mut Issues) -> Option<TimeDelta> {
     match parse_duration(text) {
+        Ok(d) if d > TimeDelta::days(MAX_DURATION_DAYS) => {
+            issues.push_help(
+                key,
+                format!("`{text}` is longer than a plan looks ahead ({MAX_DURATION_DAYS} days)"),
+                "durations in a policy are at most 20 years",
+            );
+            None
+        }
         Ok(d) => Some(d),
         Err(e) => {
             issues.push(key, e.to_string());
@@ -983,7 +1071,10 @@ fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
                     }
                 }
                 None => {
-                    let help = match closest(name, index.keys().copied()) {
+                    // Suggestions compare with every tier name; after many
+                    // unknown names they stop, so a huge bad file stays fast.
+                    let suggest = issues.0.len() < 50;
+                    let help = match closest(name, index.keys().copied().filter(|_| suggest)) {
                         Some(g) => format!("did you mean `{g}`?"),
                         None => format!(
                             "known tiers: {}",
@@ -1062,7 +1153,9 @@ fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
         }
     }
     let mut cyclic = false;
-    let mut components = petgraph::algo::tarjan_scc(&graph);
+    // kosaraju_scc walks with explicit stacks; tarjan_scc recurses once per
+    // tier of a chain and overflows the stack on long `after` chains.
+    let mut components = petgraph::algo::kosaraju_scc(&graph);
     components.sort_by_key(|c| c.iter().map(|n| n.index()).min());
     for component in components {
         if component.len() > 1 {

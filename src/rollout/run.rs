@@ -636,6 +636,16 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// `t + d`, saturating at the ends of the calendar: a time past the end is
+/// "never", which `next` reports as a wait rather than a panic.
+fn plus(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    match t.checked_add_signed(d) {
+        Some(t) => t,
+        None if d < TimeDelta::zero() => DateTime::<Utc>::MIN_UTC,
+        None => DateTime::<Utc>::MAX_UTC,
+    }
+}
+
 /// Derived facts about one tier, computed in rollout order.
 #[derive(Debug, Clone, Default)]
 struct View {
@@ -932,7 +942,35 @@ impl Rollout {
                     .map_or_else(Vec::new, |b| self.pending_of(i, Some(b))),
             });
         }
-        if view.blocked_by.is_some() || !view.preds_finished {
+        if view.blocked_by.is_some() {
+            // The halted tier in the way reports its own state.
+            return None;
+        }
+        if !view.preds_finished || view.ready.as_ref().is_some_and(|(r, _)| now < *r) {
+            // Not ready yet, but the notice runs on the plan's schedule
+            // (rule 9: the plan is what runs): it goes out at the planned
+            // instant even while earlier tiers are still at work, so the
+            // tier is not a whole notice period late. Its first batch still
+            // waits for the notice period after the notice went out.
+            if run.notified.is_none() && tier.notice_period > TimeDelta::zero() {
+                if let (Some(due), Some(first)) = (tier.notice, tier.batches.first()) {
+                    if now >= due {
+                        let contact = contact_text(&tier.contact);
+                        return Some(Action::Notify {
+                            reason: format!(
+                                "tell {contact} that tier `{name}` ({} hosts) is planned to start at {}",
+                                tier.hosts.len(),
+                                ts(first.start)
+                            ),
+                            tier: name,
+                            until: first.start,
+                            contact: tier.contact.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        if !view.preds_finished {
             // The tier in the way reports its own state.
             return None;
         }
@@ -961,11 +999,11 @@ impl Rollout {
         };
         let contact = contact_text(&tier.contact);
         let Some(notified) = &run.notified else {
-            let from = base.max(now + tier.notice_period);
+            let from = base.max(plus(now, tier.notice_period));
             let Some(first) = calendar.slot(from, tier.batch_duration) else {
                 return Some(no_slot(&name, &tier.window.name, from));
             };
-            let due = first - tier.notice_period;
+            let due = plus(first, -tier.notice_period);
             if now >= due {
                 return Some(Action::Notify {
                     reason: format!(
@@ -1008,12 +1046,12 @@ impl Rollout {
                 hosts: planned.hosts.clone(),
                 pending,
                 began: Some(began),
-                until: began + tier.batch_duration,
+                until: plus(began, tier.batch_duration),
             });
         }
         // Not before the notice period has passed, nor before the batch
         // before it has every result.
-        let after_notice = notified.at + tier.notice_period;
+        let after_notice = plus(notified.at, tier.notice_period);
         let previous_done = b
             .checked_sub(1)
             .and_then(|p| run.batches.get(p))
@@ -1038,7 +1076,7 @@ impl Rollout {
                 hosts: planned.hosts.clone(),
                 pending,
                 began: None,
-                until: now + tier.batch_duration,
+                until: plus(now, tier.batch_duration),
             });
         }
         let reason = if from > now && from == slot {
@@ -1111,7 +1149,7 @@ impl Rollout {
                         continue;
                     };
                     if let Some(finished) = v.and_then(|v| v.finished) {
-                        let soaked = finished + p.soak;
+                        let soaked = plus(finished, p.soak);
                         if soaked > ready.0 {
                             ready = (
                                 soaked,
@@ -1725,7 +1763,7 @@ impl Calendar {
         slot: DateTime<Utc>,
         length: TimeDelta,
     ) -> String {
-        if let Some(name) = self.blackouts.overlapping(from, from + length) {
+        if let Some(name) = self.blackouts.overlapping(from, plus(from, length)) {
             return format!(
                 "blackout `{name}`; the next slot that fits is at {}",
                 ts(slot)
@@ -1739,7 +1777,7 @@ impl Calendar {
             TimeDelta::days(HORIZON_DAYS),
         );
         if let Some(open) = unblocked.filter(|s| *s < slot) {
-            if let Some(name) = self.blackouts.overlapping(open, open + length) {
+            if let Some(name) = self.blackouts.overlapping(open, plus(open, length)) {
                 return format!(
                     "window `{window}` opens at {} but blackout `{name}` covers it; the next slot that fits is at {}",
                     ts(open),
@@ -1859,6 +1897,14 @@ fn check_plan(plan: &Plan) -> Result<(), String> {
             || tier.notice_period < TimeDelta::zero()
         {
             return Err(format!("tier `{}` has a negative duration", tier.name));
+        }
+        let longest = TimeDelta::days(crate::rollout::policy::MAX_DURATION_DAYS);
+        if tier.batch_duration > longest || tier.soak > longest || tier.notice_period > longest {
+            return Err(format!(
+                "tier `{}` has a duration longer than {} days",
+                tier.name,
+                crate::rollout::policy::MAX_DURATION_DAYS
+            ));
         }
         let members: BTreeSet<&str> = tier.hosts.iter().map(String::as_str).collect();
         let mut in_batches = 0;
