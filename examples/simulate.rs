@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fleetscope::rollout::{Action, Outcome, Plan, Policy, Rollout, StateFile};
-use fleetscope::Fleet;
+use fleetscope::{Fleet, IndexedFleet};
 
 /// SplitMix64: tiny, seeded, and the same on every machine.
 struct Rng(u64);
@@ -70,7 +70,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let o = options()?;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples");
     let policy = Policy::load(dir.join("policy.toml"))?;
-    let fleet = Fleet::load(dir.join("fleet.json"))?;
+    let fleet = IndexedFleet::new(Fleet::load(dir.join("fleet.json"))?);
     let start: DateTime<Utc> = "2026-11-23T08:00:00Z".parse()?;
     let plan = Plan::new(&policy, &fleet, start, "normal")?;
 

@@ -5,7 +5,7 @@
 //! inside maintenance windows.
 //!
 //! ```
-//! use fleetscope::{reference, Catalog, Fleet};
+//! use fleetscope::{Catalog, Fleet, IndexedFleet};
 //!
 //! // Named scopes, usable as @name in any expression.
 //! let catalog = Catalog::new([("web", "role in (web, api)")])?;
@@ -17,20 +17,20 @@
 //!   {"name": "web-03", "roles": ["web"], "facts": {"last_patched": "2026-01-01"}}
 //! ]"#)?;
 //!
-//! // `now` is always passed in: results are reproducible.
-//! let now = "2026-11-21T09:00:00Z".parse()?;
-//! let selected: Vec<&str> = reference::select(&scope, &fleet, now)
-//!     .into_iter()
-//!     .map(|i| fleet.hosts()[i].name.as_str())
-//!     .collect();
-//! assert_eq!(selected, ["web-01"]); // web-03 has no env tag: never "prod"
+//! // Index once, select many times; results are id sets until asked for names.
+//! let fleet = IndexedFleet::new(fleet);
+//! let now = "2026-11-21T09:00:00Z".parse()?; // always passed in: reproducible
+//! let selected = fleet.select(&scope, now);
+//! assert_eq!(selected.len(), 1);
+//! assert_eq!(selected.names(&fleet).collect::<Vec<_>>(), ["web-01"]); // web-03 has no env tag: never "prod"
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Layers, each a module with one job:
 //! - [`syntax`]: text → AST with spans; limits checked before parsing.
 //! - [`scope`]: named scopes ([`Catalog`]) and checked, compiled [`Scope`]s.
-//! - [`exec`]: evaluation — the [`reference`] interpreter (the oracle).
+//! - [`exec`]: evaluation — the indexed engine ([`IndexedFleet`]) and the
+//!   [`reference`] interpreter it is proven equal to.
 //! - [`fleet`]: hosts and fleet files; [`value`]: how values compare.
 //! - [`rollout`]: policies, calendars, plans.
 //!

@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use fleetscope::rollout::calendar::{Availability, Blackouts};
 use fleetscope::rollout::{Plan, PlanError, Policy};
-use fleetscope::{reference, Fleet, Host};
+use fleetscope::{reference, Fleet, Host, IndexedFleet};
 use proptest::prelude::*;
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -39,8 +39,18 @@ fn fleet(hosts: Vec<Host>) -> Fleet {
     }
 }
 
+/// Plans through the indexed engine, as every caller does.
+fn plan_for(
+    p: &Policy,
+    f: &Fleet,
+    start: DateTime<Utc>,
+    severity: &str,
+) -> Result<Plan, PlanError> {
+    Plan::new(p, &IndexedFleet::new(f.clone()), start, severity)
+}
+
 fn plan(p: &Policy, f: &Fleet, start: &str, severity: &str) -> Plan {
-    match Plan::new(p, f, at(start), severity) {
+    match plan_for(p, f, at(start), severity) {
         Ok(plan) => plan,
         Err(e) => panic!("{e}"),
     }
@@ -160,7 +170,7 @@ scope = "tags.env = lab"
 #[test]
 fn exclusive_policies_reject_overlap() {
     let text = "exclusive = true\n[[tiers]]\nname = \"a\"\nscope = \"true\"\n[[tiers]]\nname = \"b\"\nscope = \"name = x\"\n";
-    let err = Plan::new(
+    let err = plan_for(
         &policy(text),
         &fleet(vec![host("x", None, &[])]),
         at("2026-11-23T08:00:00Z"),
@@ -180,7 +190,7 @@ fn exclusive_policies_reject_overlap() {
 #[test]
 fn unknown_severity_is_an_error_listing_known_ones() {
     let text = format!("{TWO_TIERS}\n[severity.critical]\nsoak = \"1h\"\n");
-    let err = Plan::new(
+    let err = plan_for(
         &policy(&text),
         &fleet(vec![]),
         at("2026-11-23T08:00:00Z"),
@@ -524,10 +534,10 @@ proptest! {
         };
         let fleet = fleet(hosts);
         let start = at("2026-10-01T00:00:00Z") + TimeDelta::hours(start_hours);
-        let plan = Plan::new(&policy, &fleet, start, "normal").map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let plan = plan_for(&policy, &fleet, start, "normal").map_err(|e| TestCaseError::fail(e.to_string()))?;
 
         // Deterministic: byte-identical JSON, also from a reloaded fleet.
-        let again = Plan::new(&policy, &Fleet::new(fleet.hosts().to_vec()).map_err(|e| TestCaseError::fail(e.to_string()))?, start, "normal")
+        let again = plan_for(&policy, &Fleet::new(fleet.hosts().to_vec()).map_err(|e| TestCaseError::fail(e.to_string()))?, start, "normal")
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(plan.to_json(), again.to_json());
 
@@ -607,7 +617,7 @@ fn a_start_at_the_end_of_time_is_an_error_not_a_panic() {
         host("p", Some("prod"), &[]),
     ]);
     let end = DateTime::<Utc>::MAX_UTC - TimeDelta::hours(4); // the 24h soak crosses the end
-    match Plan::new(&p, &f, end, "normal") {
+    match plan_for(&p, &f, end, "normal") {
         Ok(plan) => panic!("planned past the end of time: {plan:?}"),
         Err(e) => assert!(
             matches!(e, PlanError::OutOfRange { .. } | PlanError::NoSlot { .. }),

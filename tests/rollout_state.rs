@@ -110,7 +110,13 @@ fn build(tiers: &[TierSpec], blackout: bool) -> Plan {
     let policy = Policy::from_toml("random.toml", &toml).expect("generated policies are valid");
     let fleet = Fleet::from_json(format!("[{}]", hosts.join(",")).as_bytes())
         .expect("generated fleets are valid");
-    Plan::new(&policy, &fleet, utc("2026-11-27T10:00:00Z"), "normal").expect("plannable")
+    Plan::new(
+        &policy,
+        &fleetscope::IndexedFleet::new(fleet.clone()),
+        utc("2026-11-27T10:00:00Z"),
+        "normal",
+    )
+    .expect("plannable")
 }
 
 /// One step. Numbers pick among what exists at run time, so every sequence
@@ -583,7 +589,13 @@ after = ["test"]
     let mut p = fleetscope::Host::named("p1");
     p.tags.insert("env".into(), "prod".into());
     let fleet = Fleet::new(vec![t, p]).expect("fleet");
-    let plan = Plan::new(&policy, &fleet, utc("2026-11-23T08:00:00Z"), "normal").expect("plan");
+    let plan = Plan::new(
+        &policy,
+        &fleetscope::IndexedFleet::new(fleet.clone()),
+        utc("2026-11-23T08:00:00Z"),
+        "normal",
+    )
+    .expect("plan");
     assert_eq!(plan.tiers[1].notice, Some(utc("2026-11-23T09:00:00Z")));
     assert_eq!(plan.tiers[1].batches[0].start, utc("2026-11-25T09:00:00Z"));
     let mut r = Rollout::new(plan, "test", utc("2026-11-23T08:00:00Z")).expect("runnable");

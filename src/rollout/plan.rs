@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{self, earliest_slot, Availability, Blackouts, Window};
 use super::policy::{Policy, WindowChoice};
-use crate::fleet::{Fleet, Host};
+use crate::exec::engine::{HostId, IndexedFleet};
+use crate::fleet::Host;
 use crate::value::{for_each_value, HostValue};
 
 /// How far ahead a batch is searched for before the plan gives up.
@@ -238,25 +239,21 @@ pub enum PlanError {
 pub type Selections = Vec<RoaringBitmap>;
 
 impl Plan {
-    /// Makes a plan, evaluating each tier's scope with the reference
-    /// interpreter at `start`.
+    /// Makes a plan. Each tier's scope is evaluated once, by the indexed
+    /// engine, at `start`; hosts are in the fleet's order (ascending ids).
     pub fn new(
         policy: &Policy,
-        fleet: &Fleet,
+        fleet: &IndexedFleet,
         start: DateTime<Utc>,
         severity: &str,
     ) -> Result<Plan, PlanError> {
-        let selections = policy
+        let selections: Selections = policy
             .tiers()
             .iter()
-            .map(|t| {
-                crate::reference::select(&t.scope, fleet, start)
-                    .into_iter()
-                    .filter_map(|i| u32::try_from(i).ok())
-                    .collect()
-            })
+            .map(|t| fleet.select(&t.scope, start).into_bitmap())
             .collect();
-        Plan::from_selections(policy, fleet.hosts(), &selections, start, severity)
+        let lookup = |id: u32| fleet.host(HostId(id));
+        Plan::from_parts(policy, &fleet.live, &lookup, &selections, start, severity)
     }
 
     /// Makes a plan from precomputed selections (one bitmap of host
@@ -872,6 +869,10 @@ mod tests {
             assert_eq!(Percent::parse(bad), None, "{bad}");
         }
         assert_eq!(pct("12.50").to_string(), "12.5%");
-        assert_eq!(Amount::Count(3).allowed_failures(1), 1, "never more than the tier");
+        assert_eq!(
+            Amount::Count(3).allowed_failures(1),
+            1,
+            "never more than the tier"
+        );
     }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use fleetscope::rollout::{Plan, Policy};
-use fleetscope::{reference, Catalog, Fleet, Scope};
+use fleetscope::{reference, Catalog, Fleet, IndexedFleet, Scope};
 
 mod rollout_cmd;
 
@@ -160,9 +160,9 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             let source = read_expr(&expr)?;
             let scope = compile(&catalog, &source)?;
             let now = parse_now(now.as_deref())?;
-            let fleet = load_fleet(&fleet)?;
-            let selected = reference::select(&scope, &fleet, now);
-            let names = selected.iter().map(|i| fleet.hosts()[*i].name.as_str());
+            let fleet = IndexedFleet::new(load_fleet(&fleet)?);
+            let selected = fleet.select(&scope, now);
+            let names = selected.names(&fleet);
             match format {
                 Format::Text => {
                     for name in names {
@@ -263,7 +263,7 @@ fn validate(
     text.push_str(&format!("rollout order: {}\n", order.join(" -> ")));
     let mut warnings = policy.warnings();
     if let Some(fleet_path) = fleet {
-        let fleet = load_fleet(fleet_path)?;
+        let fleet = IndexedFleet::new(load_fleet(fleet_path)?);
         let now = parse_now(now)?;
         let plan = Plan::new(&policy, &fleet, now, fleetscope::rollout::policy::NORMAL)
             .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
@@ -316,7 +316,7 @@ fn plan(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let policy = load_policy(policy_path)?;
-    let fleet = load_fleet(fleet)?;
+    let fleet = IndexedFleet::new(load_fleet(fleet)?);
     let start = parse_instant("--start", start)?;
     let previous = match previous {
         None => None,

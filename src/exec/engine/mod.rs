@@ -93,6 +93,11 @@ impl Selection {
     pub fn as_bitmap(&self) -> &RoaringBitmap {
         &self.ids
     }
+
+    /// The ids as a roaring bitmap, giving up the selection.
+    pub fn into_bitmap(self) -> RoaringBitmap {
+        self.ids
+    }
 }
 
 impl BitOr for &Selection {
