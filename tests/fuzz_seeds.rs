@@ -5,6 +5,8 @@
 
 use std::path::Path;
 
+#[path = "../fuzz/fuzz_targets/logic/differential.rs"]
+mod differential;
 #[path = "../fuzz/fuzz_targets/logic/parse.rs"]
 mod parse;
 #[path = "../fuzz/fuzz_targets/logic/parse_eval.rs"]
@@ -56,6 +58,11 @@ fn parse_eval_target_passes_on_its_corpus() {
 }
 
 #[test]
+fn differential_target_passes_on_its_corpus() {
+    run_all("differential", differential::run);
+}
+
+#[test]
 fn targets_take_invalid_utf8_and_edge_inputs() {
     for input in [
         &b""[..],
@@ -68,5 +75,6 @@ fn targets_take_invalid_utf8_and_edge_inputs() {
     ] {
         parse::run(input);
         parse_eval::run(input);
+        differential::run(input);
     }
 }
