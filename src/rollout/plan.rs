@@ -312,18 +312,7 @@ impl Plan {
             members[t] = sel - &taken;
             taken |= sel;
         }
-        let overlaps: Vec<Overlap> = overlapping
-            .iter()
-            .map(|h| Overlap {
-                host: name(h).to_string(),
-                tiers: policy
-                    .order()
-                    .iter()
-                    .filter(|t| selection(**t).contains(h))
-                    .map(|t| policy.tiers()[*t].name.clone())
-                    .collect(),
-            })
-            .collect();
+        let overlaps = overlap_records(policy, &overlapping, &selection, &name);
         if policy.exclusive() {
             if let Some(first) = overlaps.first() {
                 return Err(PlanError::Overlap {
@@ -369,19 +358,20 @@ impl Plan {
                 ready = ready.max(shift(*finish, *soak, &tier.name)?);
             }
             let positions: Vec<u32> = members[t].iter().collect();
+            // Each name is read from the fleet once; batches copy from here,
+            // which is still in cache, rather than from the fleet again.
+            let names: Vec<String> = positions.iter().map(|p| name(*p).to_string()).collect();
             let batch_size = settings.batch.batch_size(positions.len());
             let groups = tier.max_unavailable.as_ref().map(|m| {
-                let limit = m.count;
-                let values: Vec<Vec<String>> = positions
-                    .iter()
-                    .map(|p| group_keys(host(*p), &m.per))
-                    .collect();
-                (values, limit)
+                (
+                    Groups::of(positions.iter().map(|p| host(*p)), &m.per),
+                    m.count,
+                )
             });
             let cut = cut_batches(
                 positions.len(),
                 batch_size,
-                groups.as_ref().map(|(v, l)| (v.as_slice(), *l)),
+                groups.as_ref().map(|(g, l)| (g, *l)),
             );
             let (availability, zone) = policy.availability(&settings.window);
             let mut batches = Vec::with_capacity(cut.len());
@@ -407,7 +397,7 @@ impl Plan {
                     end,
                     hosts: members
                         .iter()
-                        .map(|k| name(positions[*k]).to_string())
+                        .filter_map(|k| names.get(*k).cloned())
                         .collect(),
                 });
                 not_before = end;
@@ -465,7 +455,7 @@ impl Plan {
                     count: m.count,
                 }),
                 contact: tier.contact.clone(),
-                hosts: positions.iter().map(|p| name(*p).to_string()).collect(),
+                hosts: names,
                 batches,
             });
         }
@@ -544,6 +534,59 @@ fn shift(t: DateTime<Utc>, d: TimeDelta, tier: &str) -> Result<DateTime<Utc>, Pl
         })
 }
 
+/// One record per host that several tiers select, with those tiers in
+/// rollout order. Each tier's bitmap is walked once (no per-host lookups),
+/// and the list of tier names is built once per distinct set of tiers.
+fn overlap_records<'a>(
+    policy: &Policy,
+    overlapping: &RoaringBitmap,
+    selection: &dyn Fn(usize) -> &'a RoaringBitmap,
+    name: &dyn Fn(u32) -> &'a str,
+) -> Vec<Overlap> {
+    let hosts: Vec<u32> = overlapping.iter().collect();
+    // (position in `hosts`, tier) pairs, tiers in rollout order.
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for &t in policy.order() {
+        let mut cursor = 0usize;
+        for h in (selection(t) & overlapping).iter() {
+            // Both sequences ascend: advance instead of searching.
+            while hosts.get(cursor).is_some_and(|x| *x < h) {
+                cursor += 1;
+            }
+            pairs.push((cursor as u32, t as u32));
+        }
+    }
+    // Stable: each host's tiers keep rollout order.
+    pairs.sort_by_key(|(host, _)| *host);
+    let mut lists: BTreeMap<Vec<u32>, Vec<String>> = BTreeMap::new();
+    let mut out = Vec::with_capacity(hosts.len());
+    let mut rest = pairs.as_slice();
+    while let Some(&(host, _)) = rest.first() {
+        let end = rest
+            .iter()
+            .position(|(h, _)| *h != host)
+            .unwrap_or(rest.len());
+        let (group, tail) = rest.split_at(end);
+        rest = tail;
+        let key: Vec<u32> = group.iter().map(|(_, t)| *t).collect();
+        let tiers = lists
+            .entry(key)
+            .or_insert_with_key(|key| {
+                key.iter()
+                    .filter_map(|t| policy.tiers().get(*t as usize))
+                    .map(|t| t.name.clone())
+                    .collect()
+            })
+            .clone();
+        let id = hosts.get(host as usize).copied().unwrap_or(0);
+        out.push(Overlap {
+            host: name(id).to_string(),
+            tiers,
+        });
+    }
+    out
+}
+
 /// Hosts that joined and left one tier between two plans.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TierChange {
@@ -555,22 +598,48 @@ pub struct TierChange {
     pub went: Vec<String>,
 }
 
-/// The group keys of a host at a `max_unavailable` path: each value's text
-/// (a float by its decimal form). No value: no group, so no limit.
-fn group_keys(host: Option<&Host>, per: &crate::syntax::Path) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Some(host) = host {
-        for_each_value(host, per, |v| {
-            let key = match v {
-                HostValue::Float(f) => f.to_string(),
-                other => other.text().map(|t| t.into_owned()).unwrap_or_default(),
-            };
-            if !keys.contains(&key) {
-                keys.push(key);
+/// The `max_unavailable` groups of a tier's hosts, in a flat layout: host
+/// `i` belongs to `ids[offsets[i]..offsets[i + 1]]`. A group is a value's
+/// text (a float by its decimal form); a host with no value belongs to no
+/// group, so no limit applies to it.
+pub(crate) struct Groups {
+    offsets: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+impl Groups {
+    fn of<'h>(hosts: impl Iterator<Item = Option<&'h Host>>, per: &crate::syntax::Path) -> Groups {
+        let mut interned: HashMap<std::borrow::Cow<'h, str>, u32> = HashMap::new();
+        let mut groups = Groups {
+            offsets: vec![0],
+            ids: Vec::new(),
+        };
+        for host in hosts {
+            let start = groups.ids.len();
+            if let Some(host) = host {
+                for_each_value(host, per, |v| {
+                    let key = match v {
+                        HostValue::Float(f) => std::borrow::Cow::Owned(f.to_string()),
+                        other => other.text().unwrap_or_default(),
+                    };
+                    let next = interned.len() as u32;
+                    let id = *interned.entry(key).or_insert(next);
+                    if !groups.ids[start..].contains(&id) {
+                        groups.ids.push(id);
+                    }
+                });
             }
-        });
+            groups.offsets.push(groups.ids.len() as u32);
+        }
+        groups
     }
-    keys
+
+    fn of_host(&self, i: usize) -> &[u32] {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => self.ids.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
 }
 
 /// Cuts `n` hosts (in order) into batches of at most `size`. With groups,
@@ -583,10 +652,10 @@ fn group_keys(host: Option<&Host>, per: &crate::syntax::Path) -> Vec<String> {
 pub(crate) fn cut_batches(
     n: usize,
     size: usize,
-    groups: Option<(&[Vec<String>], usize)>,
+    groups: Option<(&Groups, usize)>,
 ) -> Vec<Vec<usize>> {
     let size = size.max(1);
-    let Some((keys, limit)) = groups else {
+    let Some((groups, limit)) = groups else {
         let all: Vec<usize> = (0..n).collect();
         return all.chunks(size).map(<[usize]>::to_vec).collect();
     };
@@ -595,8 +664,10 @@ pub(crate) fn cut_batches(
     // next_open[b]: the first batch >= b that is not full (path-halving
     // union-find over batch indices; `batches.len()` means "a new batch").
     let mut next_open: Vec<usize> = Vec::new();
-    let mut counts: HashMap<(&str, usize), usize> = HashMap::new();
-    let mut first_room: HashMap<&str, usize> = HashMap::new();
+    // Hosts of each group in each batch, and each group's first batch that
+    // may still have room for it.
+    let mut counts: HashMap<(u32, usize), usize> = HashMap::new();
+    let mut first_room: HashMap<u32, usize> = HashMap::new();
     fn find(next_open: &mut [usize], mut b: usize) -> usize {
         while b < next_open.len() && next_open[b] != b {
             let up = next_open[b];
@@ -608,16 +679,16 @@ pub(crate) fn cut_batches(
         b
     }
     for host in 0..n {
-        let host_keys: &[String] = keys.get(host).map_or(&[], Vec::as_slice);
-        let floor = host_keys
+        let host_groups = groups.of_host(host);
+        let floor = host_groups
             .iter()
-            .map(|k| first_room.get(k.as_str()).copied().unwrap_or(0))
+            .map(|g| first_room.get(g).copied().unwrap_or(0))
             .max()
             .unwrap_or(0);
         let mut b = find(&mut next_open, floor);
-        while host_keys
+        while host_groups
             .iter()
-            .any(|k| counts.get(&(k.as_str(), b)).copied().unwrap_or(0) >= limit)
+            .any(|g| counts.get(&(*g, b)).copied().unwrap_or(0) >= limit)
         {
             b = find(&mut next_open, b + 1);
         }
@@ -629,12 +700,12 @@ pub(crate) fn cut_batches(
         if batches[b].len() >= size {
             next_open[b] = b + 1;
         }
-        for k in host_keys {
-            let c = counts.entry((k.as_str(), b)).or_insert(0);
+        for g in host_groups {
+            let c = counts.entry((*g, b)).or_insert(0);
             *c += 1;
             if *c >= limit {
-                let room = first_room.entry(k.as_str()).or_insert(0);
-                while counts.get(&(k.as_str(), *room)).copied().unwrap_or(0) >= limit {
+                let room = first_room.entry(*g).or_insert(0);
+                while counts.get(&(*g, *room)).copied().unwrap_or(0) >= limit {
                     *room += 1;
                 }
             }
@@ -818,23 +889,32 @@ mod tests {
         assert_eq!(cut_batches(0, 3, None), Vec::<Vec<usize>>::new());
     }
 
+    /// Groups from explicit lists of group names per host.
+    fn groups(lists: &[&[&str]]) -> Groups {
+        let hosts: Vec<Host> = lists
+            .iter()
+            .enumerate()
+            .map(|(i, keys)| {
+                let mut h = Host::named(format!("h{i}"));
+                h.roles = keys.iter().map(|k| k.to_string()).collect();
+                h
+            })
+            .collect();
+        Groups::of(hosts.iter().map(Some), &crate::syntax::Path::Role)
+    }
+
     #[test]
     fn groups_go_first_fit() {
-        let k = |s: &str| vec![s.to_string()];
-        // a a a b b, at most 1 per group, 3 per batch.
-        let keys = vec![k("a"), k("a"), k("a"), k("b"), k("b"), vec![]];
-        let cut = cut_batches(6, 3, Some((&keys, 1)));
+        // a a a b b -, at most 1 per group, 3 per batch.
+        let g = groups(&[&["a"], &["a"], &["a"], &["b"], &["b"], &[]]);
+        let cut = cut_batches(6, 3, Some((&g, 1)));
         assert_eq!(cut, vec![vec![0, 3, 5], vec![1, 4], vec![2]]);
     }
 
     #[test]
     fn multi_valued_hosts_count_in_every_group() {
-        let keys = vec![
-            vec!["a".to_string(), "b".to_string()],
-            vec!["b".to_string()],
-            vec!["a".to_string()],
-        ];
-        let cut = cut_batches(3, 10, Some((&keys, 1)));
+        let g = groups(&[&["a", "b"], &["b"], &["a"]]);
+        let cut = cut_batches(3, 10, Some((&g, 1)));
         assert_eq!(cut, vec![vec![0], vec![1, 2]]);
     }
 
