@@ -280,7 +280,7 @@ impl Plan {
     pub(crate) fn from_parts<'h>(
         policy: &Policy,
         universe: &RoaringBitmap,
-        host: &dyn Fn(u32) -> Option<&'h Host>,
+        host: &(dyn Fn(u32) -> Option<&'h Host> + Sync),
         selections: &Selections,
         start: DateTime<Utc>,
         severity: &str,
@@ -360,7 +360,7 @@ impl Plan {
             let positions: Vec<u32> = members[t].iter().collect();
             // Each name is read from the fleet once; batches copy from here,
             // which is still in cache, rather than from the fleet again.
-            let names: Vec<String> = positions.iter().map(|p| name(*p).to_string()).collect();
+            let names = names_of(&positions, host);
             let batch_size = settings.batch.batch_size(positions.len());
             let groups = tier.max_unavailable.as_ref().map(|m| {
                 (
@@ -526,6 +526,19 @@ impl Plan {
     }
 }
 
+/// The names of these hosts, in order. Reading a million names is bound by
+/// memory latency (each name is its own allocation), so large lists are
+/// read in parallel.
+fn names_of<'h>(positions: &[u32], host: &(dyn Fn(u32) -> Option<&'h Host> + Sync)) -> Vec<String> {
+    let one = |p: &u32| host(*p).map_or_else(String::new, |h| h.name.clone());
+    #[cfg(feature = "parallel")]
+    if positions.len() >= 1 << 16 {
+        use rayon::prelude::*;
+        return positions.par_iter().with_min_len(4096).map(one).collect();
+    }
+    positions.iter().map(one).collect()
+}
+
 /// `t + d`, or an error naming the tier when that leaves the calendar.
 fn shift(t: DateTime<Utc>, d: TimeDelta, tier: &str) -> Result<DateTime<Utc>, PlanError> {
     t.checked_add_signed(d)
@@ -544,43 +557,59 @@ fn overlap_records<'a>(
     name: &dyn Fn(u32) -> &'a str,
 ) -> Vec<Overlap> {
     let hosts: Vec<u32> = overlapping.iter().collect();
-    // (position in `hosts`, tier) pairs, tiers in rollout order.
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    for &t in policy.order() {
-        let mut cursor = 0usize;
-        for h in (selection(t) & overlapping).iter() {
-            // Both sequences ascend: advance instead of searching.
-            while hosts.get(cursor).is_some_and(|x| *x < h) {
-                cursor += 1;
+    let per_tier: Vec<(u32, RoaringBitmap)> = policy
+        .order()
+        .iter()
+        .map(|&t| (t as u32, selection(t) & overlapping))
+        .collect();
+    // Calls `visit(position in hosts, tier)` for every pair, tiers in
+    // rollout order; both sequences ascend, so the cursor only advances.
+    let walk = |visit: &mut dyn FnMut(usize, u32)| {
+        for (t, members) in &per_tier {
+            let mut cursor = 0usize;
+            for h in members.iter() {
+                while hosts.get(cursor).is_some_and(|x| *x < h) {
+                    cursor += 1;
+                }
+                visit(cursor, *t);
             }
-            pairs.push((cursor as u32, t as u32));
         }
+    };
+    // Counting layout: host i's tiers are flat[offsets[i]..offsets[i + 1]].
+    let mut offsets = vec![0usize; hosts.len() + 1];
+    walk(&mut |i, _| {
+        if let Some(o) = offsets.get_mut(i + 1) {
+            *o += 1;
+        }
+    });
+    for i in 1..offsets.len() {
+        offsets[i] += offsets[i - 1];
     }
-    // Stable: each host's tiers keep rollout order.
-    pairs.sort_by_key(|(host, _)| *host);
-    let mut lists: BTreeMap<Vec<u32>, Vec<String>> = BTreeMap::new();
+    let mut flat = vec![0u32; offsets.last().copied().unwrap_or(0)];
+    let mut fill = offsets.clone();
+    walk(&mut |i, t| {
+        if let Some(slot) = fill.get_mut(i) {
+            if let Some(cell) = flat.get_mut(*slot) {
+                *cell = t;
+            }
+            *slot += 1;
+        }
+    });
+    let mut lists: HashMap<&[u32], Vec<String>> = HashMap::new();
     let mut out = Vec::with_capacity(hosts.len());
-    let mut rest = pairs.as_slice();
-    while let Some(&(host, _)) = rest.first() {
-        let end = rest
-            .iter()
-            .position(|(h, _)| *h != host)
-            .unwrap_or(rest.len());
-        let (group, tail) = rest.split_at(end);
-        rest = tail;
-        let key: Vec<u32> = group.iter().map(|(_, t)| *t).collect();
+    for (i, id) in hosts.iter().enumerate() {
+        let key = flat.get(offsets[i]..offsets[i + 1]).unwrap_or(&[]);
         let tiers = lists
             .entry(key)
-            .or_insert_with_key(|key| {
+            .or_insert_with(|| {
                 key.iter()
                     .filter_map(|t| policy.tiers().get(*t as usize))
                     .map(|t| t.name.clone())
                     .collect()
             })
             .clone();
-        let id = hosts.get(host as usize).copied().unwrap_or(0);
         out.push(Overlap {
-            host: name(id).to_string(),
+            host: name(*id).to_string(),
             tiers,
         });
     }
