@@ -10,34 +10,10 @@ use chrono::{TimeZone, Utc};
 use fleetscope::{reference, Catalog, Fleet, Host, IndexedFleet};
 use serde_json::{json, Value};
 
-const NAMES: &[&str] = &[
-    "h0",
-    "h1",
-    "web-01",
-    "8",
-    "true",
-    "db-02",
-    "2026-01-01",
-    "h7",
-];
-const WORDS: &[&str] = &[
-    "prod",
-    "dev",
-    "1",
-    "01",
-    "true",
-    "false",
-    "22.04",
-    "22.10",
-    "2026-01-01",
-    "2026-05-30T00:00:00Z",
-    "x y",
-    "5.15.0-91",
-    "",
-    "8",
-    "-3",
-    "2.5",
-];
+#[path = "vocab.rs"]
+mod vocab;
+use vocab::{NAMES, WORDS};
+
 const ROLES: &[&str] = &["web", "db", "api", "8", "true", "22.04"];
 const TAG_KEYS: &[&str] = &["env", "ring", "app.kubernetes.io/name"];
 const FACT_KEYS: &[&str] = &["os", "cpus", "list", "last_patched"];
