@@ -625,3 +625,28 @@ fn a_start_at_the_end_of_time_is_an_error_not_a_panic() {
         ),
     }
 }
+
+#[test]
+fn large_tiers_keep_fleet_order_and_exact_overlaps() {
+    // Above the size where names and overlap records are built in parallel.
+    let text = "[[tiers]]\nname = \"a\"\nscope = \"tags.env = prod\"\n[[tiers]]\nname = \"b\"\nscope = \"true\"\nafter = [\"a\"]\n";
+    let hosts: Vec<Host> = (0..70_000)
+        .map(|i| host(&format!("h{i:05}"), (i % 3 != 0).then_some("prod"), &[]))
+        .collect();
+    let f = fleet(hosts);
+    let p = policy(text);
+    let first = plan(&p, &f, "2026-11-23T08:00:00Z", "normal");
+    let expected_a: Vec<String> = (0..70_000)
+        .filter(|i| i % 3 != 0)
+        .map(|i| format!("h{i:05}"))
+        .collect();
+    assert_eq!(first.tiers[0].hosts, expected_a);
+    assert_eq!(first.tiers[1].hosts.len(), 70_000 - expected_a.len());
+    assert_eq!(first.overlaps.len(), expected_a.len());
+    for (o, name) in first.overlaps.iter().zip(&expected_a) {
+        assert_eq!(&o.host, name);
+        assert_eq!(o.tiers, ["a", "b"]);
+    }
+    let again = plan(&p, &f, "2026-11-23T08:00:00Z", "normal");
+    assert_eq!(first.to_json(), again.to_json());
+}

@@ -554,7 +554,7 @@ fn overlap_records<'a>(
     policy: &Policy,
     overlapping: &RoaringBitmap,
     selection: &dyn Fn(usize) -> &'a RoaringBitmap,
-    name: &dyn Fn(u32) -> &'a str,
+    name: &(dyn Fn(u32) -> &'a str + Sync),
 ) -> Vec<Overlap> {
     let hosts: Vec<u32> = overlapping.iter().collect();
     let per_tier: Vec<(u32, RoaringBitmap)> = policy
@@ -595,25 +595,38 @@ fn overlap_records<'a>(
             *slot += 1;
         }
     });
+    let key_of = |i: usize| flat.get(offsets[i]..offsets[i + 1]).unwrap_or(&[]);
+    // The distinct sets of tiers are few: name them once.
     let mut lists: HashMap<&[u32], Vec<String>> = HashMap::new();
-    let mut out = Vec::with_capacity(hosts.len());
-    for (i, id) in hosts.iter().enumerate() {
-        let key = flat.get(offsets[i]..offsets[i + 1]).unwrap_or(&[]);
-        let tiers = lists
-            .entry(key)
-            .or_insert_with(|| {
-                key.iter()
-                    .filter_map(|t| policy.tiers().get(*t as usize))
-                    .map(|t| t.name.clone())
-                    .collect()
-            })
-            .clone();
-        out.push(Overlap {
-            host: name(*id).to_string(),
-            tiers,
+    for i in 0..hosts.len() {
+        lists.entry(key_of(i)).or_insert_with_key(|key| {
+            key.iter()
+                .filter_map(|t| policy.tiers().get(*t as usize))
+                .map(|t| t.name.clone())
+                .collect()
         });
     }
-    out
+    let record = |i: usize, id: &u32| Overlap {
+        host: name(*id).to_string(),
+        tiers: lists.get(key_of(i)).cloned().unwrap_or_default(),
+    };
+    // Like reading names, building half a million records is bound by
+    // memory latency and allocation: in parallel when large.
+    #[cfg(feature = "parallel")]
+    if hosts.len() >= 1 << 16 {
+        use rayon::prelude::*;
+        return hosts
+            .par_iter()
+            .enumerate()
+            .with_min_len(4096)
+            .map(|(i, id)| record(i, id))
+            .collect();
+    }
+    hosts
+        .iter()
+        .enumerate()
+        .map(|(i, id)| record(i, id))
+        .collect()
 }
 
 /// Hosts that joined and left one tier between two plans.
