@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use regex::Regex;
+use regex_syntax::hir::{Hir, Look};
 
 use crate::syntax::{
     closest, CmpOp, Expr, ExprKind, Limits, Literal, Path, ScopeError, ScopeErrorKind, Span,
@@ -590,7 +591,15 @@ fn compile_regex(pattern: &str, limits: &Limits) -> Result<Regex, RegexError> {
     // Compile the pattern as written first, so that the engine's message
     // points into the author's text rather than our anchored wrapper.
     build(pattern).map_err(|e| RegexError(regex_message(&e)))?;
-    build(&format!("^(?:{pattern})$")).map_err(|e| RegexError(regex_message(&e)))
+    // Anchor the parsed pattern, not its text: pasting `^(?:` and `)$`
+    // around the text breaks patterns whose `(?x)` comments run to the end.
+    let hir = regex_syntax::ParserBuilder::new()
+        .nest_limit(u32::try_from(limits.max_depth).unwrap_or(u32::MAX))
+        .build()
+        .parse(pattern)
+        .map_err(|e| RegexError(e.to_string()))?;
+    let anchored = Hir::concat(vec![Hir::look(Look::Start), hir, Hir::look(Look::End)]);
+    build(&anchored.to_string()).map_err(|e| RegexError(regex_message(&e)))
 }
 
 fn regex_message(e: &regex::Error) -> String {
@@ -765,6 +774,23 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(err.span(), Span::new(10, 16));
+    }
+
+    #[test]
+    fn regexes_match_whole_texts_whatever_their_flags() {
+        let host = |name: &str| crate::Host::named(name);
+        let now = chrono::DateTime::<chrono::Utc>::MIN_UTC;
+        // A `#` comment in verbose mode runs to the end of the pattern.
+        let scope =
+            Scope::parse("name matches \"(?x)web # a comment\"").expect("valid verbose regex");
+        assert!(crate::reference::matches(&scope, &host("web"), now));
+        assert!(!crate::reference::matches(&scope, &host("webs"), now));
+        // Alternation is anchored as a whole, not per branch.
+        let scope = Scope::parse("name matches \"a|ab\"").expect("valid");
+        assert!(crate::reference::matches(&scope, &host("ab"), now));
+        assert!(!crate::reference::matches(&scope, &host("abc"), now));
+        let scope = Scope::parse("name matches \"(?i)WEB-[0-9]+\"").expect("valid");
+        assert!(crate::reference::matches(&scope, &host("web-01"), now));
     }
 
     #[test]

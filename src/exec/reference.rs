@@ -192,7 +192,9 @@ fn show(value: &HostValue) -> String {
     match value {
         HostValue::Text(s) => crate::syntax::quote(s),
         HostValue::Int(i) => i.to_string(),
-        HostValue::Float(f) => f.to_string(),
+        // As the language writes floats: `8.0`, so that it is visible that
+        // the value is a float (which has no text), not the integer 8.
+        HostValue::Float(f) => crate::syntax::Number::Float(*f).to_string(),
         HostValue::Bool(b) => b.to_string(),
     }
 }

@@ -204,7 +204,15 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
                     } else {
                         "not selected"
                     };
-                    writeln!(out, "host {host} is {verdict}").map_err(write_failure)?;
+                    let plain = host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+                    let shown = if plain {
+                        host.clone()
+                    } else {
+                        fleetscope::syntax::quote(&host)
+                    };
+                    writeln!(out, "host {shown} is {verdict}").map_err(write_failure)?;
                     write!(out, "{explanation}").map_err(write_failure)?;
                 }
                 Format::Json => {
