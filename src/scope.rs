@@ -654,6 +654,18 @@ impl Scope {
         &self.catalog
     }
 
+    /// The named scopes this expression refers to directly (`@name`), in
+    /// source order, each once.
+    pub fn references(&self) -> Vec<String> {
+        let mut refs = Vec::new();
+        collect_refs(&self.expr, &mut refs);
+        let mut seen = std::collections::BTreeSet::new();
+        refs.into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| seen.insert(name.clone()))
+            .collect()
+    }
+
     /// The scope's name, when it came from [`Catalog::get`].
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()

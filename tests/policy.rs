@@ -441,3 +441,32 @@ fn many_unknown_names_stay_fast_and_are_all_reported() {
         .iter()
         .all(|i| i.message.starts_with("unknown tier `x")));
 }
+
+#[test]
+fn the_production_warning_follows_references_not_text() {
+    // `@ab` is not `@a`: only scopes actually referred to count.
+    let text = r#"
+[scopes]
+a = "tags.env = prod"
+ab = "role = web"
+[[tiers]]
+name = "web"
+scope = "@ab"
+"#;
+    let policy = Policy::from_toml("p.toml", text).expect("valid");
+    assert!(policy.warnings().is_empty(), "{:?}", policy.warnings());
+
+    // Through two references, `prod` is still found.
+    let text = r#"
+[scopes]
+x = "@y or role = db"
+y = "tags.env = prod"
+[[tiers]]
+name = "db"
+scope = "@x"
+"#;
+    let policy = Policy::from_toml("p.toml", text).expect("valid");
+    let warnings = policy.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("tier `db` selects production hosts"));
+}

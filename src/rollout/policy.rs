@@ -732,18 +732,21 @@ impl Policy {
 
 /// Whether a scope, or any named scope it refers to, mentions `prod`.
 fn mentions_prod(scope: &Scope) -> bool {
-    let mut texts = vec![scope.source().to_string()];
+    // Follow the resolved references, not the text: `@production` is not
+    // `@prod`. The catalog has no cycles, and `seen` visits each name once.
     let catalog = scope.catalog();
+    let mut pending = scope.references();
     let mut seen = BTreeSet::new();
-    let mut i = 0;
-    while let Some(text) = texts.get(i).cloned() {
-        i += 1;
-        for name in catalog.names() {
-            if text.contains(&format!("@{name}")) && seen.insert(name.to_string()) {
-                texts.push(name.to_string());
-                texts.push(catalog.source_of(name).unwrap_or("").to_string());
-            }
+    let mut texts = vec![scope.source().to_string()];
+    while let Some(name) = pending.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
         }
+        if let Some(named) = catalog.get(&name) {
+            texts.push(named.source().to_string());
+            pending.extend(named.references());
+        }
+        texts.push(name);
     }
     texts
         .iter()

@@ -45,35 +45,16 @@ enum Command {
     },
     /// Print the hosts a scope selects, in fleet order.
     Eval {
-        /// Fleet file: JSON array, {"hosts": [...]}, or JSON Lines (.jsonl/.ndjson).
-        #[arg(long)]
-        fleet: String,
-        /// Named scopes from this policy file's [scopes] table.
-        #[arg(long)]
-        policy: Option<String>,
-        /// The instant `now()` stands for (RFC 3339); defaults to the current time.
-        #[arg(long)]
-        now: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// The expression, or `-` to read it from standard input.
-        expr: String,
+        #[command(flatten)]
+        scope: ScopeArgs,
     },
     /// Show why one host is or is not selected: every node's value and the host's values.
     Explain {
-        #[arg(long)]
-        fleet: String,
         /// The host to explain.
         #[arg(long)]
         host: String,
-        #[arg(long)]
-        policy: Option<String>,
-        #[arg(long)]
-        now: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// The expression, or `-` to read it from standard input.
-        expr: String,
+        #[command(flatten)]
+        scope: ScopeArgs,
     },
     /// Validate a rollout policy: errors (exit 2) and warnings; with a fleet,
     /// also which hosts overlap, which no tier selects, and empty tiers.
@@ -109,6 +90,37 @@ enum Command {
         #[command(subcommand)]
         command: rollout_cmd::RolloutCommand,
     },
+}
+
+/// What `eval` and `explain` share: a fleet, an expression, its named
+/// scopes, the instant `now()` stands for, and the output format.
+#[derive(clap::Args)]
+struct ScopeArgs {
+    /// Fleet file: JSON array, {"hosts": [...]}, or JSON Lines (.jsonl/.ndjson).
+    #[arg(long)]
+    fleet: String,
+    /// Named scopes from this policy file's [scopes] table.
+    #[arg(long)]
+    policy: Option<String>,
+    /// The instant `now()` stands for (RFC 3339); defaults to the current time.
+    #[arg(long)]
+    now: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The expression, or `-` to read it from standard input.
+    expr: String,
+}
+
+impl ScopeArgs {
+    /// The compiled expression, the fleet and `now`; every input error is a
+    /// `Failure` with exit code 2.
+    fn load(&self) -> Result<(Scope, Fleet, DateTime<Utc>), Failure> {
+        let catalog = load_catalog(self.policy.as_deref())?;
+        let source = read_expr(&self.expr)?;
+        let scope = compile(&catalog, &source)?;
+        let now = parse_now(self.now.as_deref())?;
+        Ok((scope, load_fleet(&self.fleet)?, now))
+    }
 }
 
 /// A failure to report: the message for stderr and the exit code.
@@ -149,21 +161,12 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             compile(&catalog, &source)?;
             Ok(())
         }
-        Command::Eval {
-            fleet,
-            policy,
-            now,
-            format,
-            expr,
-        } => {
-            let catalog = load_catalog(policy.as_deref())?;
-            let source = read_expr(&expr)?;
-            let scope = compile(&catalog, &source)?;
-            let now = parse_now(now.as_deref())?;
-            let fleet = IndexedFleet::new(load_fleet(&fleet)?);
+        Command::Eval { scope: args } => {
+            let (scope, fleet, now) = args.load()?;
+            let fleet = IndexedFleet::new(fleet);
             let selected = fleet.select(&scope, now);
             let names = selected.names(&fleet);
-            match format {
+            match args.format {
                 Format::Text => {
                     for name in names {
                         writeln!(out, "{name}").map_err(write_failure)?;
@@ -180,24 +183,13 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Explain {
-            fleet,
-            host,
-            policy,
-            now,
-            format,
-            expr,
-        } => {
-            let catalog = load_catalog(policy.as_deref())?;
-            let source = read_expr(&expr)?;
-            let scope = compile(&catalog, &source)?;
-            let now = parse_now(now.as_deref())?;
-            let fleet = load_fleet(&fleet)?;
+        Command::Explain { host, scope: args } => {
+            let (scope, fleet, now) = args.load()?;
             let Some(found) = fleet.get(&host) else {
                 return Err(Failure::invalid(unknown_host(&fleet, &host)));
             };
             let explanation = reference::explain(&scope, found, now);
-            match format {
+            match args.format {
                 Format::Text => {
                     let verdict = if explanation.holds {
                         "selected"
