@@ -346,7 +346,7 @@ fn plans_round_trip_through_json() {
         host("p", Some("prod"), &[]),
     ]);
     let plan = plan(&p, &f, "2026-11-23T08:00:00Z", "normal");
-    let json = plan.to_json();
+    let json = plan.to_json().unwrap();
     let back: Plan = serde_json::from_str(&json).expect("reads back");
     assert_eq!(back, plan);
     // The JSON contract's keys.
@@ -539,7 +539,7 @@ proptest! {
         // Deterministic: byte-identical JSON, also from a reloaded fleet.
         let again = plan_for(&policy, &Fleet::new(fleet.hosts().to_vec()).map_err(|e| TestCaseError::fail(e.to_string()))?, start, "normal")
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert_eq!(plan.to_json(), again.to_json());
+        prop_assert_eq!(plan.to_json().unwrap(), again.to_json().unwrap());
 
         // No host in two tiers or two batches; every tier host in exactly one batch.
         let mut seen = std::collections::BTreeSet::new();
@@ -648,5 +648,5 @@ fn large_tiers_keep_fleet_order_and_exact_overlaps() {
         assert_eq!(o.tiers, ["a", "b"]);
     }
     let again = plan(&p, &f, "2026-11-23T08:00:00Z", "normal");
-    assert_eq!(first.to_json(), again.to_json());
+    assert_eq!(first.to_json().unwrap(), again.to_json().unwrap());
 }

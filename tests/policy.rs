@@ -368,7 +368,10 @@ fn production_without_a_soaked_predecessor_is_a_warning() {
     let warnings = policy.warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
-        warnings[0].contains("tier `prod` selects production hosts"),
+        warnings[0]
+            .to_string()
+            .contains("tier `prod` selects production hosts")
+            && matches!(&warnings[0], fleetscope::rollout::Warning::ProductionWithoutSoak { tier } if tier == "prod"),
         "{warnings:?}"
     );
     // With the soak back, no warning.
@@ -468,5 +471,7 @@ scope = "@x"
     let policy = Policy::from_toml("p.toml", text).expect("valid");
     let warnings = policy.warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("tier `db` selects production hosts"));
+    assert!(warnings[0]
+        .to_string()
+        .contains("tier `db` selects production hosts"));
 }

@@ -413,22 +413,22 @@ proptest! {
             now: start - TimeDelta::hours(1),
         };
         for op in &ops {
-            let before = sim.rollout.to_json();
+            let before = sim.rollout.to_json().unwrap();
             let revision = sim.rollout.revision();
             match sim.apply(op) {
                 Ok(()) => {}
                 Err(e) => {
-                    prop_assert_eq!(&sim.rollout.to_json(), &before, "{:?} failed ({}) but changed the state", op, e);
+                    prop_assert_eq!(&sim.rollout.to_json().unwrap(), &before, "{:?} failed ({}) but changed the state", op, e);
                     prop_assert_eq!(sim.rollout.revision(), revision);
                 }
             }
             if sim.rollout.revision() == revision {
-                prop_assert_eq!(&sim.rollout.to_json(), &before, "{:?} changed the state without a new revision", op);
+                prop_assert_eq!(&sim.rollout.to_json().unwrap(), &before, "{:?} changed the state without a new revision", op);
             }
-            let json = sim.rollout.to_json();
+            let json = sim.rollout.to_json().unwrap();
             let back = Rollout::from_json(&json).expect("a state written loads");
             prop_assert_eq!(&back, &sim.rollout);
-            prop_assert_eq!(back.to_json(), json);
+            prop_assert_eq!(back.to_json().unwrap(), json);
             prop_assert_eq!(sim.rollout.next(sim.now), sim.rollout.next(sim.now));
             let next = sim.rollout.next(sim.now);
             if sim.rollout.aborted().is_some() {
@@ -497,9 +497,9 @@ fn a_failure_beyond_max_halts_the_tier_and_its_dependents_but_not_other_branches
     assert!(r.record("h0-0", fail(), "t", at).expect("first failure"));
     assert!(r.tiers()[0].halted.is_none(), "one failure is tolerated");
     // The same result again changes nothing.
-    let before = r.to_json();
+    let before = r.to_json().unwrap();
     assert!(!r.record("h0-0", fail(), "t", at).expect("a retry"));
-    assert_eq!(r.to_json(), before);
+    assert_eq!(r.to_json().unwrap(), before);
     r.record("h0-1", fail(), "t", at).expect("second failure");
     assert!(r.tiers()[0].halted.is_some(), "the 2nd failure exceeds 1");
     let next = r.next(at);
@@ -525,7 +525,7 @@ fn a_failure_beyond_max_halts_the_tier_and_its_dependents_but_not_other_branches
 fn invalid_operations_say_why_and_change_nothing() {
     let mut r = two_tiers(0);
     let at = utc("2026-11-27T10:00:00Z");
-    let before = r.to_json();
+    let before = r.to_json().unwrap();
     assert!(matches!(
         r.record("nope", Outcome::Succeeded, "t", at),
         Err(RunError::UnknownHost(_))
@@ -550,7 +550,7 @@ fn invalid_operations_say_why_and_change_nothing() {
         r.halt("x", "t", at - TimeDelta::hours(1)),
         Err(RunError::TimeWentBackwards { .. })
     ));
-    assert_eq!(r.to_json(), before);
+    assert_eq!(r.to_json().unwrap(), before);
     r.abort("wrong patch", "ops", at).expect("abort");
     let err = r.halt("x", "t", at).expect_err("after abort");
     assert!(err.to_string().contains("aborted by ops"), "{err}");
@@ -559,7 +559,7 @@ fn invalid_operations_say_why_and_change_nothing() {
 #[test]
 fn state_files_from_other_versions_or_programs_are_refused_clearly() {
     let r = two_tiers(0);
-    let json = r.to_json();
+    let json = r.to_json().unwrap();
     let newer = json.replacen("\"version\": 1", "\"version\": 2", 1);
     let err = Rollout::from_json(&newer).expect_err("newer");
     assert!(err.to_string().contains("upgrade fleetscope"), "{err}");

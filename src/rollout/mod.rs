@@ -12,6 +12,6 @@ pub mod run;
 pub mod store;
 
 pub use plan::{Batch, Overlap, Plan, PlanError, TierPlan};
-pub use policy::{Policy, PolicyError};
+pub use policy::{Policy, PolicyError, Warning};
 pub use run::{Action, Event, EventKind, Outcome, Rollout, RunError, StateError, Status};
 pub use store::{StateFile, StoreError};

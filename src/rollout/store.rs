@@ -159,7 +159,12 @@ impl StateFile {
     /// Replaces the file atomically. Callers hold the lock.
     fn write(&self, rollout: &Rollout) -> Result<(), StoreError> {
         let temp = self.temp_path();
-        let mut text = rollout.to_json();
+        // A state that cannot be serialized is never written: writing an
+        // empty or partial file would lose the rollout.
+        let mut text = rollout.to_json().map_err(|source| StoreError::State {
+            path: self.path.clone(),
+            source,
+        })?;
         text.push('\n');
         let io = |action, source| StoreError::Io {
             action,

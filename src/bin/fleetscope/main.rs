@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use fleetscope::rollout::{Plan, Policy};
+use fleetscope::rollout::{Plan, Policy, Warning};
 use fleetscope::{reference, Catalog, Fleet, IndexedFleet, Scope};
 
 mod rollout_cmd;
@@ -293,12 +293,13 @@ fn validate(
         if plan.overlaps.len() > 20 {
             text.push_str(&format!("    ... {} more\n", plan.overlaps.len() - 20));
         }
-        warnings = plan
-            .warnings
-            .iter()
-            .filter(|w| !w.contains("occurrences of window"))
-            .cloned()
-            .collect();
+        // The plan's date-dependent warnings (window occurrences) mean
+        // nothing for a plan made at an arbitrary `now`; empty tiers do.
+        warnings.extend(
+            plan.empty_tiers
+                .iter()
+                .map(|tier| Warning::EmptyTier { tier: tier.clone() }),
+        );
     }
     for w in &warnings {
         text.push_str(&format!("warning: {w}\n"));

@@ -4,7 +4,6 @@
 //! files, and prints.
 
 use std::io::Write;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
@@ -14,7 +13,9 @@ use fleetscope::rollout::{Action, Outcome, Plan, Rollout, StateFile, StoreError}
 use super::{load_fleet, load_policy, parse_instant, write_failure, Failure, Format};
 
 /// The hidden test hook: milliseconds to sleep between flushing the
-/// temporary state file and renaming it over the state.
+/// temporary state file and renaming it over the state. Only debug builds
+/// (what `cargo test` runs) read it; a release build never does.
+#[cfg(debug_assertions)]
 const PAUSE_ENV: &str = "FLEETSCOPE_TEST_PAUSE_BEFORE_RENAME_MS";
 
 #[derive(Subcommand)]
@@ -139,12 +140,15 @@ pub(crate) struct Common {
 
 impl Common {
     fn file(&self) -> Result<StateFile, Failure> {
+        #[cfg(debug_assertions)]
         let pause = match std::env::var(PAUSE_ENV) {
-            Ok(ms) => Some(Duration::from_millis(ms.parse().map_err(|_| {
-                Failure::invalid(format!("error: {PAUSE_ENV} must be milliseconds"))
-            })?)),
+            Ok(ms) => Some(std::time::Duration::from_millis(ms.parse().map_err(
+                |_| Failure::invalid(format!("error: {PAUSE_ENV} must be milliseconds")),
+            )?)),
             Err(_) => None,
         };
+        #[cfg(not(debug_assertions))]
+        let pause = None;
         Ok(StateFile::new(&self.state).pause_before_rename(pause))
     }
 

@@ -44,6 +44,14 @@ mod slot;
 mod window;
 mod zone;
 
+/// How far ahead a batch is searched for before a plan gives up.
+pub const HORIZON_DAYS: i64 = 20 * 366;
+
+/// The longest duration a policy may give anything: a plan looks no further
+/// ahead than [`HORIZON_DAYS`], so a longer soak, notice or window could
+/// never be met.
+pub const MAX_DURATION_DAYS: i64 = HORIZON_DAYS;
+
 pub use blackout::Blackouts;
 pub use duration::{format_duration, parse_duration};
 pub use error::CalendarError;

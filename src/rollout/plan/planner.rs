@@ -1,238 +1,22 @@
-//! Plans: from a validated policy, a fleet, a start instant and a severity,
-//! which host is patched in which batch, when (ROLLOUT.md rules 2 to 5, 7, 9
-//! and 10).
-//!
-//! The plan freezes the hosts it resolved: running it never evaluates a
-//! scope again. The same inputs give the same plan, byte for byte: host order
-//! is fleet order, tier order is rollout order, and no hash map is iterated.
+//! The planner: assigns hosts to tiers (the first tier in rollout order
+//! wins), cuts each tier into batches (size and `max_unavailable` groups),
+//! and finds each batch's slot in its window.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 use roaring::RoaringBitmap;
-use serde::{Deserialize, Serialize};
 
-use super::calendar::{self, earliest_slot, Availability, Blackouts, Window};
-use super::policy::{Policy, WindowChoice};
+use super::{Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, PlanError, TierPlan, WindowSpec};
 use crate::exec::engine::{HostId, IndexedFleet};
 use crate::fleet::Host;
+use crate::rollout::calendar::{earliest_slot, Availability, HORIZON_DAYS};
+use crate::rollout::policy::{Policy, Warning};
 use crate::value::{for_each_value, HostValue};
-
-/// How far ahead a batch is searched for before the plan gives up.
-pub const HORIZON_DAYS: i64 = 20 * 366;
 
 /// A tier whose batches span more than this many window occurrences gets a
 /// warning: it would take months.
 pub const MANY_OCCURRENCES: usize = 8;
-
-/// A dated rollout plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
-    /// The severity the plan was made for.
-    pub severity: String,
-    /// The instant the plan starts at.
-    pub start: DateTime<Utc>,
-    /// The policy's time zone (blackout dates are local to it).
-    pub timezone: String,
-    /// The blackouts the plan honours.
-    pub blackouts: Vec<BlackoutPeriod>,
-    /// The tiers, in rollout order.
-    pub tiers: Vec<TierPlan>,
-    /// Hosts no tier selects: they would never be patched.
-    pub unassigned: Vec<String>,
-    /// Hosts several tiers select, with those tiers in rollout order; each
-    /// is patched in the first.
-    pub overlaps: Vec<Overlap>,
-    /// Tiers that select no host (or only hosts an earlier tier took).
-    pub empty_tiers: Vec<String>,
-    /// Things that are allowed but probably wrong.
-    pub warnings: Vec<String>,
-}
-
-/// A blackout as the policy wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlackoutPeriod {
-    /// Its name.
-    pub name: String,
-    /// First local date of the blackout.
-    pub from: chrono::NaiveDate,
-    /// First local date after it.
-    pub to: chrono::NaiveDate,
-}
-
-/// One tier of a plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TierPlan {
-    /// The tier's name.
-    pub name: String,
-    /// Tiers of one wave have no path between them and may run together.
-    pub wave: usize,
-    /// The tiers it comes after.
-    pub after: Vec<String>,
-    /// When its predecessors have finished and soaked (or the plan starts).
-    pub ready: DateTime<Utc>,
-    /// When its contact is told; `None` for an empty tier.
-    pub notice: Option<DateTime<Utc>>,
-    /// When its last batch ends (its ready time when it has no batches).
-    pub finish: DateTime<Utc>,
-    /// Whether it waits for a person's approval at its ready time.
-    pub approval: bool,
-    /// Where its batches may run, with what that window is.
-    pub window: WindowSpec,
-    /// The zone its times are shown in.
-    pub timezone: String,
-    /// Hosts per batch, resolved from the policy's count or percentage.
-    pub batch_size: usize,
-    /// The policy's batch setting as written (`25%`, `10`).
-    pub batch_setting: String,
-    /// Time each batch is given.
-    #[serde(with = "duration_text")]
-    pub batch_duration: TimeDelta,
-    /// Failures tolerated before the tier halts, resolved to a count.
-    pub max_failures: usize,
-    /// Wait after it finishes before its dependents may start.
-    #[serde(with = "duration_text")]
-    pub soak: TimeDelta,
-    /// How long before the first batch its contact is told.
-    #[serde(with = "duration_text")]
-    pub notice_period: TimeDelta,
-    /// The per-group limit, when the tier has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_unavailable: Option<GroupLimit>,
-    /// Who is told.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub contact: BTreeMap<String, String>,
-    /// Its hosts, in fleet order.
-    pub hosts: Vec<String>,
-    /// Its batches, in the order they run.
-    pub batches: Vec<Batch>,
-}
-
-/// A `max_unavailable` limit as planned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupLimit {
-    /// The path, as written in the language.
-    pub per: String,
-    /// Hosts of one group per batch.
-    pub count: usize,
-}
-
-/// Where a tier's batches may run, self-contained so that a running rollout
-/// can reschedule without the policy file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WindowSpec {
-    /// The window's name, or `any`.
-    pub name: String,
-    /// Its recurrence (absent for `any`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub every: Option<String>,
-    /// Its duration (absent for `any`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
-    /// Its time zone (absent for `any`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
-}
-
-impl WindowSpec {
-    fn of(name: &WindowChoice, availability: &Availability) -> WindowSpec {
-        match availability {
-            Availability::Window(w) => WindowSpec {
-                name: name.to_string(),
-                every: Some(w.recurrence.to_string()),
-                duration: Some(calendar::format_duration(w.duration)),
-                timezone: Some(w.timezone.name().to_string()),
-            },
-            Availability::Any => WindowSpec {
-                name: "any".into(),
-                every: None,
-                duration: None,
-                timezone: None,
-            },
-        }
-    }
-
-    /// The availability this spec describes; `None` if it does not parse
-    /// (a hand-edited plan).
-    pub fn availability(&self) -> Option<Availability> {
-        match (&self.every, &self.duration, &self.timezone) {
-            (None, None, None) => Some(Availability::Any),
-            (Some(every), Some(duration), Some(zone)) => Some(Availability::Window(Window {
-                recurrence: every.parse().ok()?,
-                duration: calendar::parse_duration(duration).ok()?,
-                timezone: zone.parse().ok()?,
-            })),
-            _ => None,
-        }
-    }
-}
-
-/// A batch: hosts patched together in `[start, end)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Batch {
-    /// When it starts.
-    pub start: DateTime<Utc>,
-    /// When its time is up.
-    pub end: DateTime<Utc>,
-    /// Its hosts, in fleet order.
-    pub hosts: Vec<String>,
-}
-
-/// A host that several tiers select.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Overlap {
-    /// The host.
-    pub host: String,
-    /// Every tier that selects it, in rollout order; it joins the first.
-    pub tiers: Vec<String>,
-}
-
-/// Why a plan could not be made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PlanError {
-    /// The caller asked for a severity the policy does not define.
-    #[error("unknown severity `{severity}`; known: {}", .known.join(", "))]
-    UnknownSeverity {
-        /// The severity asked for.
-        severity: String,
-        /// `normal` and every `[severity.NAME]`.
-        known: Vec<String>,
-    },
-    /// The policy is `exclusive` and tiers overlap.
-    #[error("the policy is exclusive, but {count} host(s) are selected by several tiers, first `{host}` by {}", .tiers.join(", "))]
-    Overlap {
-        /// How many hosts overlap.
-        count: usize,
-        /// The first such host, in fleet order.
-        host: String,
-        /// The tiers selecting it.
-        tiers: Vec<String>,
-    },
-    /// No slot for a batch within the search horizon.
-    #[error("tier `{tier}`: batch {batch} finds no slot in window `{window}` outside blackouts within {} years after {after}", HORIZON_DAYS / 366)]
-    NoSlot {
-        /// The tier.
-        tier: String,
-        /// 1-based batch number.
-        batch: usize,
-        /// The window.
-        window: String,
-        /// The instant searched from.
-        after: DateTime<Utc>,
-    },
-    /// A time would fall outside the calendar (a start near the end of time).
-    #[error("tier `{tier}`: its times fall outside the calendar; start the plan earlier")]
-    OutOfRange {
-        /// The tier.
-        tier: String,
-    },
-    /// The fleet has more hosts than a plan can address.
-    #[error("the fleet has {0} hosts; plans support up to 4,294,967,295")]
-    TooLarge(usize),
-}
 
 /// Which hosts each tier's scope selects, by position in the fleet.
 /// Planning takes these as input so that any evaluator can supply them.
@@ -256,24 +40,6 @@ impl Plan {
         Plan::from_parts(policy, &fleet.live, &lookup, &selections, start, severity)
     }
 
-    /// Makes a plan from precomputed selections (one bitmap of host
-    /// positions per tier, in file order) over the hosts of a plain list.
-    pub fn from_selections(
-        policy: &Policy,
-        hosts: &[Host],
-        selections: &Selections,
-        start: DateTime<Utc>,
-        severity: &str,
-    ) -> Result<Plan, PlanError> {
-        let Ok(count) = u32::try_from(hosts.len()) else {
-            return Err(PlanError::TooLarge(hosts.len()));
-        };
-        let mut universe = RoaringBitmap::new();
-        universe.insert_range(0..count);
-        let lookup = |i: u32| hosts.get(i as usize);
-        Plan::from_parts(policy, &universe, &lookup, selections, start, severity)
-    }
-
     /// The planner proper. `universe` holds the ids of every host, in fleet
     /// order (ascending ids); `host` finds a host by id; `selections` hold
     /// each tier's selected ids, in file order.
@@ -286,11 +52,11 @@ impl Plan {
         severity: &str,
     ) -> Result<Plan, PlanError> {
         if !policy.knows_severity(severity) {
-            let mut known = vec![super::policy::NORMAL.to_string()];
+            let mut known = vec![crate::rollout::policy::NORMAL.to_string()];
             known.extend(
                 policy
                     .severities()
-                    .filter(|s| *s != super::policy::NORMAL)
+                    .filter(|s| *s != crate::rollout::policy::NORMAL)
                     .map(str::to_string),
             );
             return Err(PlanError::UnknownSeverity {
@@ -344,7 +110,7 @@ impl Plan {
             unassigned,
             overlaps,
             empty_tiers: Vec::new(),
-            warnings: policy.warnings(),
+            warnings: policy.warnings().iter().map(ToString::to_string).collect(),
         };
 
         // Timing, in rollout order so predecessors are always known.
@@ -406,8 +172,12 @@ impl Plan {
             finished.insert(t, (finish, settings.soak));
             if positions.is_empty() {
                 plan.empty_tiers.push(tier.name.clone());
-                plan.warnings
-                    .push(format!("tier `{}` has no hosts", tier.name));
+                plan.warnings.push(
+                    Warning::EmptyTier {
+                        tier: tier.name.clone(),
+                    }
+                    .to_string(),
+                );
             }
             if let (Availability::Window(w), Some(first), Some(last)) =
                 (&availability, batches.first(), batches.last())
@@ -418,13 +188,15 @@ impl Plan {
                     .take(MANY_OCCURRENCES + 1)
                     .count();
                 if spanned > MANY_OCCURRENCES {
-                    plan.warnings.push(format!(
-                        "tier `{}` needs more than {MANY_OCCURRENCES} occurrences of window `{}` ({} batches, finishing {}); it would take months",
-                        tier.name,
-                        settings.window,
-                        batches.len(),
-                        finish.format("%Y-%m-%d")
-                    ));
+                    plan.warnings.push(
+                        Warning::ManyOccurrences {
+                            tier: tier.name.clone(),
+                            window: settings.window.to_string(),
+                            batches: batches.len(),
+                            finish: finish.date_naive(),
+                        }
+                        .to_string(),
+                    );
                 }
             }
             plan.tiers.push(TierPlan {
@@ -460,69 +232,6 @@ impl Plan {
             });
         }
         Ok(plan)
-    }
-
-    /// The plan as JSON (pretty, stable key order).
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
-    /// The blackouts as UTC intervals, rebuilt from the plan.
-    pub fn blackout_intervals(&self) -> Blackouts {
-        let zone: Tz = self.timezone.parse().unwrap_or(Tz::UTC);
-        let periods: Vec<_> = self
-            .blackouts
-            .iter()
-            .map(|b| (b.name.clone(), b.from, b.to))
-            .collect();
-        Blackouts::new(zone, &periods).unwrap_or_else(|_| Blackouts::none())
-    }
-
-    /// Tier by tier, the hosts that this plan has and `previous` had not
-    /// (came) and the other way round (went). Tiers in this plan's order,
-    /// then tiers only the previous plan had.
-    pub fn changes_since(&self, previous: &Plan) -> Vec<TierChange> {
-        let old: BTreeMap<&str, &TierPlan> = previous
-            .tiers
-            .iter()
-            .map(|t| (t.name.as_str(), t))
-            .collect();
-        let mut out = Vec::new();
-        for tier in &self.tiers {
-            let before: std::collections::BTreeSet<&str> = old
-                .get(tier.name.as_str())
-                .map_or_else(Default::default, |t| {
-                    t.hosts.iter().map(String::as_str).collect()
-                });
-            let now: std::collections::BTreeSet<&str> =
-                tier.hosts.iter().map(String::as_str).collect();
-            out.push(TierChange {
-                tier: tier.name.clone(),
-                came: tier
-                    .hosts
-                    .iter()
-                    .filter(|h| !before.contains(h.as_str()))
-                    .cloned()
-                    .collect(),
-                went: old.get(tier.name.as_str()).map_or(Vec::new(), |t| {
-                    t.hosts
-                        .iter()
-                        .filter(|h| !now.contains(h.as_str()))
-                        .cloned()
-                        .collect()
-                }),
-            });
-        }
-        for t in &previous.tiers {
-            if !self.tiers.iter().any(|n| n.name == t.name) {
-                out.push(TierChange {
-                    tier: t.name.clone(),
-                    came: Vec::new(),
-                    went: t.hosts.clone(),
-                });
-            }
-        }
-        out
     }
 }
 
@@ -627,17 +336,6 @@ fn overlap_records<'a>(
         .enumerate()
         .map(|(i, id)| record(i, id))
         .collect()
-}
-
-/// Hosts that joined and left one tier between two plans.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TierChange {
-    /// The tier.
-    pub tier: String,
-    /// Hosts in the new plan's tier but not the old one's.
-    pub came: Vec<String>,
-    /// Hosts in the old plan's tier but not the new one's.
-    pub went: Vec<String>,
 }
 
 /// The `max_unavailable` groups of a tier's hosts, in a flat layout: host
@@ -756,168 +454,6 @@ pub(crate) fn cut_batches(
     batches
 }
 
-/// Serializes a duration as text such as `24h` or `1h30m`.
-mod duration_text {
-    use chrono::TimeDelta;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &TimeDelta, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::calendar::format_duration(*d))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TimeDelta, D::Error> {
-        let text = String::deserialize(d)?;
-        super::calendar::parse_duration(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl fmt::Display for Plan {
-    /// A readable table per wave and tier, times in the tier's zone and UTC,
-    /// then the coverage report and warnings.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let total: usize = self.tiers.iter().map(|t| t.hosts.len()).sum();
-        writeln!(
-            f,
-            "Plan for severity `{}` starting {} — {} tiers, {} hosts planned, {} unassigned",
-            self.severity,
-            self.start.format("%Y-%m-%d %H:%M UTC"),
-            self.tiers.len(),
-            total,
-            self.unassigned.len()
-        )?;
-        let mut waves: Vec<usize> = self.tiers.iter().map(|t| t.wave).collect();
-        waves.sort_unstable();
-        waves.dedup();
-        for wave in waves {
-            writeln!(f, "\nWave {wave}")?;
-            for tier in self.tiers.iter().filter(|t| t.wave == wave) {
-                let zone: Tz = tier.timezone.parse().unwrap_or(Tz::UTC);
-                let when = |t: DateTime<Utc>| {
-                    let local = t.with_timezone(&zone);
-                    format!(
-                        "{} ({})",
-                        local.format("%Y-%m-%d %H:%M %Z"),
-                        t.format("%H:%M UTC")
-                    )
-                };
-                writeln!(f, "  tier {} — {} hosts", tier.name, tier.hosts.len())?;
-                if !tier.after.is_empty() {
-                    writeln!(f, "    after:     {}", tier.after.join(", "))?;
-                }
-                writeln!(
-                    f,
-                    "    window:    {}{}",
-                    tier.window.name,
-                    tier.window
-                        .every
-                        .as_ref()
-                        .map_or(String::new(), |e| format!(
-                            " ({e} for {}, {})",
-                            tier.window.duration.as_deref().unwrap_or(""),
-                            tier.window.timezone.as_deref().unwrap_or("")
-                        ))
-                )?;
-                writeln!(
-                    f,
-                    "    batches:   {} × up to {} hosts (batch {} of {} hosts = {}), {} each",
-                    tier.batches.len(),
-                    tier.batch_size,
-                    tier.batch_setting,
-                    tier.hosts.len(),
-                    tier.batch_size,
-                    calendar::format_duration(tier.batch_duration)
-                )?;
-                if let Some(m) = &tier.max_unavailable {
-                    writeln!(
-                        f,
-                        "    limit:     at most {} per {} in a batch",
-                        m.count, m.per
-                    )?;
-                }
-                writeln!(
-                    f,
-                    "    failures:  tolerates {}; failure {} halts the tier",
-                    tier.max_failures,
-                    tier.max_failures.saturating_add(1)
-                )?;
-                writeln!(f, "    ready:     {}", when(tier.ready))?;
-                if tier.approval {
-                    writeln!(f, "    approval:  waits for approval when ready")?;
-                }
-                if let Some(n) = tier.notice {
-                    let who = tier
-                        .contact
-                        .get("name")
-                        .map_or(String::new(), |c| format!(" to {c}"));
-                    writeln!(f, "    notice:    {}{who}", when(n))?;
-                }
-                for (i, b) in tier.batches.iter().enumerate().take(12) {
-                    writeln!(
-                        f,
-                        "    batch {:>3}: {} → {}  {} hosts",
-                        i + 1,
-                        when(b.start),
-                        when(b.end),
-                        b.hosts.len()
-                    )?;
-                }
-                if tier.batches.len() > 12 {
-                    writeln!(f, "    ... {} more batches", tier.batches.len() - 12)?;
-                }
-                writeln!(
-                    f,
-                    "    finish:    {}   soak {}",
-                    when(tier.finish),
-                    calendar::format_duration(tier.soak)
-                )?;
-            }
-        }
-        writeln!(f, "\nCoverage")?;
-        writeln!(
-            f,
-            "  unassigned hosts: {}{}",
-            self.unassigned.len(),
-            sample(&self.unassigned)
-        )?;
-        writeln!(f, "  overlapping hosts: {}", self.overlaps.len())?;
-        let mut pairs: BTreeMap<&[String], usize> = BTreeMap::new();
-        for o in &self.overlaps {
-            *pairs.entry(o.tiers.as_slice()).or_insert(0) += 1;
-        }
-        for (tiers, count) in pairs {
-            writeln!(
-                f,
-                "    {count} selected by {} (patched in {})",
-                tiers.join(" + "),
-                tiers.first().map_or("", String::as_str)
-            )?;
-        }
-        if !self.empty_tiers.is_empty() {
-            writeln!(f, "  empty tiers: {}", self.empty_tiers.join(", "))?;
-        }
-        if !self.warnings.is_empty() {
-            writeln!(f, "\nWarnings")?;
-            for w in &self.warnings {
-                writeln!(f, "  - {w}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn sample(names: &[String]) -> String {
-    if names.is_empty() {
-        return String::new();
-    }
-    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
-    let more = if names.len() > 5 {
-        format!(", ... {} more", names.len() - 5)
-    } else {
-        String::new()
-    };
-    format!(" ({}{more})", shown.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -962,7 +498,7 @@ mod tests {
 
     #[test]
     fn percentages_round_as_the_spec_says() {
-        use super::super::policy::{Amount, Percent};
+        use crate::rollout::policy::{Amount, Percent};
         let pct = |text: &str| match Percent::parse(text) {
             Some(p) => Amount::Percent(p),
             None => panic!("{text} is a percentage"),
