@@ -41,17 +41,19 @@
 #![warn(missing_docs)]
 
 pub mod diagnostic;
-pub mod exec;
-pub mod fleet;
+mod error;
+mod exec;
+mod fleet;
 pub mod rollout;
-pub mod scope;
+mod scope;
 pub mod syntax;
 #[doc(hidden)]
 pub mod testgen;
-pub mod value;
+pub(crate) mod value;
 
-pub use exec::engine::{HostId, IndexedFleet, Selection};
+pub use error::{ScopeError, ScopeErrorKind};
+pub use exec::engine::{HostId, IndexError, IndexedFleet, Selection};
 pub use exec::reference;
 pub use fleet::{Fleet, FleetError, Host};
-pub use scope::{Catalog, CatalogError, Scope};
-pub use syntax::{Limits, ScopeError, ScopeErrorKind};
+pub use scope::{BindError, BindErrorKind, Catalog, CatalogError, Scope};
+pub use syntax::Limits;

@@ -13,9 +13,74 @@ use std::sync::Arc;
 use regex::Regex;
 use regex_syntax::hir::{Hir, Look};
 
-use crate::syntax::{
-    closest, CmpOp, Expr, ExprKind, Limits, Literal, Path, ScopeError, ScopeErrorKind, Span,
-};
+use crate::diagnostic::{closest, Located, Span};
+use crate::syntax::{CmpOp, Expr, ExprKind, Limits, Literal, Path};
+use crate::ScopeError;
+
+/// An error found while binding a parsed expression to a catalog: an
+/// unknown or cyclic `@name`, an expression too large or deep once named
+/// scopes are expanded, an invalid regex or glob.
+pub type BindError = Located<BindErrorKind>;
+
+/// What is wrong with a scope once its names and patterns are resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindErrorKind {
+    /// `matches` with a pattern the regex engine rejects.
+    #[error("invalid regex: {reason}")]
+    InvalidRegex {
+        /// The regex engine's explanation.
+        reason: String,
+    },
+    /// `like` with a pattern that is not a valid glob.
+    #[error("invalid glob: {reason}")]
+    InvalidGlob {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `@NAME` names no scope in the catalog.
+    #[error("unknown scope `@{name}`; known scopes: {}", known_list(.known))]
+    UnknownScope {
+        /// The name as written.
+        name: String,
+        /// Every name the catalog knows, sorted.
+        known: Vec<String>,
+    },
+    /// Named scopes refer to each other in a circle.
+    #[error("named scopes form a cycle: {}", .cycle.iter().map(|n| format!("@{n}")).collect::<Vec<_>>().join(" -> "))]
+    ScopeCycle {
+        /// The scopes on the cycle, the first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// Named scopes expand to more than the configured limit.
+    #[error("with its named scopes expanded the expression has {what}; the limit is {limit}")]
+    TooLarge {
+        /// What exceeded the limit, in words.
+        what: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// Parentheses or `not`s nest deeper than the limit once named scopes
+    /// are expanded.
+    #[error("the expression nests deeper than the limit of {limit} levels")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+fn known_list(known: &[String]) -> String {
+    if known.is_empty() {
+        "none (no scopes are defined)".to_string()
+    } else {
+        known
+            .iter()
+            .map(|n| format!("@{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 use crate::value::Glob;
 
 /// A checked expression node. Mirrors the AST, with references resolved to
@@ -152,9 +217,6 @@ impl Catalog {
     /// assert_eq!(catalog.names().collect::<Vec<_>>(), ["prod-web", "web"]);
     /// # Ok::<(), fleetscope::CatalogError>(())
     /// ```
-    // CatalogError carries the failing scope's text and its ScopeError; it
-    // is built once per failed load, so its size costs nothing that boxing
-    // would save, and boxing would change the public signature.
     pub fn new<N, S>(scopes: impl IntoIterator<Item = (N, S)>) -> Result<Catalog, CatalogError>
     where
         N: Into<String>,
@@ -198,7 +260,7 @@ impl Catalog {
         let mut parsed = Vec::with_capacity(sources.len());
         for (name, source) in &sources {
             let expr = crate::syntax::parse_with(source, &limits)
-                .map_err(|e| scope_err(name, source, e))?;
+                .map_err(|e| scope_err(name, source, e.into()))?;
             parsed.push((name.clone(), source.clone(), expr));
         }
         let mut edges: Vec<Vec<(usize, Span)>> = Vec::with_capacity(parsed.len());
@@ -213,7 +275,7 @@ impl Catalog {
                         return Err(scope_err(
                             name,
                             source,
-                            unknown_scope(&names, &target, span, source),
+                            unknown_scope(&names, &target, span, source).into(),
                         ))
                     }
                 }
@@ -231,15 +293,15 @@ impl Catalog {
                 let mut names_on_cycle: Vec<String> =
                     cycle.iter().map(|i| parsed[*i].0.clone()).collect();
                 names_on_cycle.push(parsed[first].0.clone());
-                let error = ScopeError::new(
-                    ScopeErrorKind::ScopeCycle {
+                let error = BindError::new(
+                    BindErrorKind::ScopeCycle {
                         cycle: names_on_cycle,
                     },
                     span,
                     source,
                 )
                 .with_help("a scope cannot include itself, directly or through others; remove one of these references");
-                return Err(scope_err(name, source, error));
+                return Err(scope_err(name, source, error.into()));
             }
         };
 
@@ -253,11 +315,11 @@ impl Catalog {
         let mut roots: Vec<Option<Node>> = (0..parsed.len()).map(|_| None).collect();
         for i in order {
             let (name, source, expr) = &parsed[i];
-            let root =
-                bind(expr, &names, source, &limits).map_err(|e| scope_err(name, source, e))?;
+            let root = bind(expr, &names, source, &limits)
+                .map_err(|e| scope_err(name, source, e.into()))?;
             let cost = inner
                 .check_cost(&root, source)
-                .map_err(|e| scope_err(name, source, e))?;
+                .map_err(|e| scope_err(name, source, e.into()))?;
             inner.cost[i] = cost;
             roots[i] = Some(root);
         }
@@ -293,7 +355,7 @@ impl Catalog {
         let mut refs = Vec::new();
         collect_refs(&expr, &mut refs);
         if let Some((target, span)) = refs.iter().find(|(t, _)| names.binary_search(t).is_err()) {
-            return Err(unknown_scope(&names, target, *span, source));
+            return Err(unknown_scope(&names, target, *span, source).into());
         }
         let root = bind(&expr, &names, source, limits)?;
         self.inner.check_cost(&root, source)?;
@@ -359,18 +421,21 @@ impl Catalog {
 impl CatalogInner {
     /// Size and depth of `root` with references expanded, checked against
     /// the limits.
-    fn check_cost(&self, root: &Node, source: &str) -> Result<Cost, ScopeError> {
+    fn check_cost(&self, root: &Node, source: &str) -> Result<Cost, BindError> {
         let cost = self.cost_of(root);
         if cost.depth > self.limits.max_depth {
-            return Err(crate::syntax::too_deep(
-                source,
+            return Err(BindError::new(
+                BindErrorKind::TooDeep {
+                    limit: self.limits.max_depth,
+                },
                 root.span,
-                self.limits.max_depth,
-            ));
+                source,
+            )
+            .with_help(crate::syntax::TOO_DEEP_HELP));
         }
         if cost.nodes > self.limits.max_expanded_nodes {
-            return Err(ScopeError::new(
-                ScopeErrorKind::TooLarge {
+            return Err(BindError::new(
+                BindErrorKind::TooLarge {
                     what: format!("{} nodes", cost.nodes),
                     limit: self.limits.max_expanded_nodes,
                 },
@@ -428,9 +493,9 @@ impl CatalogInner {
     }
 }
 
-fn unknown_scope(names: &[String], target: &str, span: Span, source: &str) -> ScopeError {
-    let err = ScopeError::new(
-        ScopeErrorKind::UnknownScope {
+fn unknown_scope(names: &[String], target: &str, span: Span, source: &str) -> BindError {
+    let err = BindError::new(
+        BindErrorKind::UnknownScope {
             name: target.to_string(),
             known: names.to_vec(),
         },
@@ -502,7 +567,7 @@ fn topological_order(edges: &[Vec<(usize, Span)>]) -> Result<Vec<usize>, (Vec<us
 }
 
 /// AST → checked node: resolve references, compile patterns.
-fn bind(expr: &Expr, names: &[String], source: &str, limits: &Limits) -> Result<Node, ScopeError> {
+fn bind(expr: &Expr, names: &[String], source: &str, limits: &Limits) -> Result<Node, BindError> {
     let kind = match &expr.node {
         ExprKind::Const(b) => NodeKind::Const(*b),
         ExprKind::ScopeRef(name) => match names.binary_search(name) {
@@ -532,7 +597,7 @@ fn bind(expr: &Expr, names: &[String], source: &str, limits: &Limits) -> Result<
             path: path.node.clone(),
             negated: *negated,
             glob: Glob::new(&pattern.node).map_err(|reason| {
-                ScopeError::new(ScopeErrorKind::InvalidGlob { reason }, pattern.span, source)
+                BindError::new(BindErrorKind::InvalidGlob { reason }, pattern.span, source)
             })?,
         },
         ExprKind::Matches {
@@ -543,7 +608,7 @@ fn bind(expr: &Expr, names: &[String], source: &str, limits: &Limits) -> Result<
             path: path.node.clone(),
             negated: *negated,
             regex: compile_regex(&pattern.node, limits)
-                .map_err(|e| e.into_scope_error(pattern.span, source))?,
+                .map_err(|e| e.into_bind_error(pattern.span, source))?,
         },
         ExprKind::Not(inner) => NodeKind::Not(Box::new(bind(inner, names, source, limits)?)),
         ExprKind::And(terms) => NodeKind::And(
@@ -572,8 +637,8 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 struct RegexError(String);
 
 impl RegexError {
-    fn into_scope_error(self, span: Span, source: &str) -> ScopeError {
-        ScopeError::new(ScopeErrorKind::InvalidRegex { reason: self.0 }, span, source).with_help(
+    fn into_bind_error(self, span: Span, source: &str) -> BindError {
+        BindError::new(BindErrorKind::InvalidRegex { reason: self.0 }, span, source).with_help(
             "the pattern uses the `regex` crate's syntax and must match a value's whole text; write `.*west.*` to find a part",
         )
     }
@@ -770,7 +835,10 @@ mod tests {
             .map(|_| ())
             .expect_err("bad regex");
         assert!(
-            matches!(err.kind(), ScopeErrorKind::InvalidRegex { .. }),
+            matches!(
+                err.kind(),
+                crate::ScopeErrorKind::Bind(BindErrorKind::InvalidRegex { .. })
+            ),
             "{err:?}"
         );
         assert_eq!(err.span(), Span::new(13, 25));
@@ -782,7 +850,10 @@ mod tests {
             .map(|_| ())
             .expect_err("bad glob");
         assert!(
-            matches!(err.kind(), ScopeErrorKind::InvalidGlob { .. }),
+            matches!(
+                err.kind(),
+                crate::ScopeErrorKind::Bind(BindErrorKind::InvalidGlob { .. })
+            ),
             "{err:?}"
         );
         assert_eq!(err.span(), Span::new(10, 16));

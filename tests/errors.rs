@@ -4,9 +4,11 @@
 //! rejected (or accepted) cleanly, without a crash or a stack overflow.
 
 use chrono::{TimeZone, Utc};
-use fleetscope::syntax::{self, ExprKind, Span};
+use fleetscope::diagnostic::Span;
+use fleetscope::syntax::{self, ExprKind, ParseErrorKind};
 use fleetscope::{
-    reference, Catalog, CatalogError, Fleet, Host, Limits, Scope, ScopeError, ScopeErrorKind,
+    reference, BindErrorKind, Catalog, CatalogError, Fleet, Host, Limits, Scope, ScopeError,
+    ScopeErrorKind,
 };
 
 const VALUE: &str = "a value (a string, a bare word, a number, `true`, `false`, a date, `now()` or `version(\"...\")`)";
@@ -338,7 +340,10 @@ fn invalid_regex_names_the_pattern() {
     // A regex whose compiled form is too big is rejected, not built.
     let e = error_in(&catalog(), "name matches \"(a{1000}){1000}\"");
     assert!(
-        matches!(e.kind(), ScopeErrorKind::InvalidRegex { .. }),
+        matches!(
+            e.kind(),
+            ScopeErrorKind::Bind(BindErrorKind::InvalidRegex { .. })
+        ),
         "{e:?}"
     );
     assert_eq!(e.span(), Span::new(13, 30));
@@ -486,7 +491,10 @@ fn out_of_range_numbers_and_durations() {
     assert!(Scope::parse("facts.n = -170141183460469231731687303715884105728").is_ok());
     let e = error_in(&catalog(), &format!("facts.n = 1{}.5", "0".repeat(400)));
     assert!(
-        matches!(e.kind(), ScopeErrorKind::OutOfRange { what: "number", .. }),
+        matches!(
+            e.kind(),
+            ScopeErrorKind::Parse(ParseErrorKind::OutOfRange { what: "number", .. })
+        ),
         "{e:?}"
     );
     assert_error(
@@ -625,7 +633,10 @@ fn nesting_deeper_than_128_is_rejected() {
     assert!(syntax::parse(&parens(64, &nots(64))).is_ok());
     let e = error_in(&catalog(), &parens(64, &nots(65)));
     assert!(
-        matches!(e.kind(), ScopeErrorKind::TooDeep { limit: 128 }),
+        matches!(
+            e.kind(),
+            ScopeErrorKind::Parse(ParseErrorKind::TooDeep { limit: 128 })
+        ),
         "{e:?}"
     );
     assert!(syntax::parse(&format!("not {}", parens(127, "role = web"))).is_ok());
@@ -650,7 +661,10 @@ fn nesting_is_counted_with_named_scopes_expanded() {
     ] {
         let e = error_in(&deep, source);
         assert!(
-            matches!(e.kind(), ScopeErrorKind::TooDeep { limit: 128 }),
+            matches!(
+                e.kind(),
+                ScopeErrorKind::Bind(BindErrorKind::TooDeep { limit: 128 })
+            ),
             "{source}: {e:?}"
         );
         // The error covers the whole expression, which holds the reference.
@@ -691,11 +705,11 @@ fn limits_are_configurable() {
         ..Limits::default()
     };
     let e = syntax::parse_with("role = web or role = db", &limits).expect_err("too long");
-    assert_eq!(e.kind(), &ScopeErrorKind::TooLong { len: 23, limit: 16 });
+    assert_eq!(e.kind(), &ParseErrorKind::TooLong { len: 23, limit: 16 });
     assert_eq!(e.span(), Span::new(16, 23));
     assert!(syntax::parse_with("((role = web))", &limits).is_ok());
     let e = syntax::parse_with("(((role = x)))", &limits).expect_err("too deep");
-    assert_eq!(e.kind(), &ScopeErrorKind::TooDeep { limit: 2 });
+    assert_eq!(e.kind(), &ParseErrorKind::TooDeep { limit: 2 });
     // A catalog's limits apply to what it compiles.
     let catalog = Catalog::with_limits([("web", "role = web")], limits).expect("valid");
     assert!(catalog.compile("not @web").is_ok());
@@ -703,7 +717,10 @@ fn limits_are_configurable() {
         .compile("not not @web")
         .map(|_| ())
         .expect_err("too deep");
-    assert_eq!(e.kind(), &ScopeErrorKind::TooDeep { limit: 2 });
+    assert_eq!(
+        e.kind(),
+        &ScopeErrorKind::Bind(BindErrorKind::TooDeep { limit: 2 })
+    );
     assert!(catalog.compile("@web or role = database").is_err());
 }
 
@@ -724,13 +741,13 @@ fn a_hundred_thousand_parentheses_are_a_clean_error() {
     // anything recursive.
     let source = parens(100_000, "role = web");
     let e = syntax::parse_with(&source, &raised()).expect_err("too deep");
-    assert_eq!(e.kind(), &ScopeErrorKind::TooDeep { limit: 128 });
+    assert_eq!(e.kind(), &ParseErrorKind::TooDeep { limit: 128 });
     assert_eq!(e.span(), Span::new(128, 129));
     let e = syntax::parse(&source).expect_err("too long or too deep");
-    assert!(matches!(e.kind(), ScopeErrorKind::TooLong { .. }), "{e:?}");
+    assert!(matches!(e.kind(), ParseErrorKind::TooLong { .. }), "{e:?}");
     // Unbalanced, too.
     let e = syntax::parse_with(&"(".repeat(100_000), &raised()).expect_err("too deep");
-    assert_eq!(e.kind(), &ScopeErrorKind::TooDeep { limit: 128 });
+    assert_eq!(e.kind(), &ParseErrorKind::TooDeep { limit: 128 });
 }
 
 #[test]
@@ -739,7 +756,7 @@ fn a_ten_megabyte_expression_is_too_long() {
     let e = syntax::parse(&source).expect_err("too long");
     assert_eq!(
         e.kind(),
-        &ScopeErrorKind::TooLong {
+        &ParseErrorKind::TooLong {
             len: source.len(),
             limit: 65_536
         }
@@ -781,10 +798,10 @@ fn a_ten_megabyte_expression_within_a_raised_limit_parses_or_fails_cleanly() {
 fn a_ten_megabyte_chain_of_nots_fails_cleanly() {
     let source = "not ".repeat(10 * MIB / 4) + "role = web";
     let e = syntax::parse_with(&source, &raised()).expect_err("too deep");
-    assert_eq!(e.kind(), &ScopeErrorKind::TooDeep { limit: 128 });
+    assert_eq!(e.kind(), &ParseErrorKind::TooDeep { limit: 128 });
     assert_eq!(e.span(), Span::new(512, 515));
     let e = syntax::parse(&source).expect_err("too long");
-    assert!(matches!(e.kind(), ScopeErrorKind::TooLong { .. }), "{e:?}");
+    assert!(matches!(e.kind(), ParseErrorKind::TooLong { .. }), "{e:?}");
 }
 
 #[test]
@@ -793,7 +810,7 @@ fn an_unterminated_string_at_the_end_of_a_megabyte() {
     let quote_at = source.len() + 7;
     source.push_str("name = \"never closed");
     let e = syntax::parse_with(&source, &raised()).expect_err("unterminated");
-    assert_eq!(e.kind(), &ScopeErrorKind::UnterminatedString);
+    assert_eq!(e.kind(), &ParseErrorKind::UnterminatedString);
     assert_eq!(e.span(), Span::new(quote_at, quote_at + 1));
     assert_eq!(e.line_col().line, 1);
     assert!(e.render(&source, "expr").len() < 1_000);

@@ -2,7 +2,7 @@
 //! mistake is reported with the key path and a sentence that says what is
 //! wrong, and every mistake in a file is reported at once.
 
-use fleetscope::rollout::policy::{Amount, Percent, WindowChoice};
+use fleetscope::rollout::{Amount, Percent, WindowChoice};
 use fleetscope::rollout::{Policy, PolicyError};
 
 const BASE: &str = r#"

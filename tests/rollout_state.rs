@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fleetscope::rollout::calendar::earliest_slot;
-use fleetscope::rollout::run::TierPhase;
+use fleetscope::rollout::TierPhase;
 use fleetscope::rollout::{Action, EventKind, Outcome, Plan, Policy, Rollout, RunError};
 use fleetscope::Fleet;
 use proptest::prelude::*;

@@ -6,12 +6,21 @@
 //! state in a file, atomically and under a lock.
 
 pub mod calendar;
-pub mod plan;
-pub mod policy;
-pub mod run;
-pub mod store;
+mod plan;
+mod policy;
+mod run;
+mod store;
 
-pub use plan::{Batch, Overlap, Plan, PlanError, TierPlan};
-pub use policy::{Policy, PolicyError, Warning};
-pub use run::{Action, Event, EventKind, Outcome, Rollout, RunError, StateError, Status};
-pub use store::{StateFile, StoreError};
+pub use plan::{
+    Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, PlanError, TierChange, TierPlan, WindowSpec,
+    MANY_OCCURRENCES,
+};
+pub use policy::{
+    scopes_from_toml, Amount, MaxUnavailable, Overrides, Percent, Policy, PolicyError, PolicyIssue,
+    Rounding, ScopesError, Settings, Tier, Warning, WindowChoice, NORMAL,
+};
+pub use run::{
+    Action, BatchRun, Event, EventKind, HostResult, Outcome, Rollout, RunError, Signoff,
+    StateError, Status, Stop, TierPhase, TierRun, TierStatus, ENGINE, FORMAT, VERSION,
+};
+pub use store::{StateFile, StoreError, DEFAULT_LOCK_TIMEOUT};

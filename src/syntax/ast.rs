@@ -8,26 +8,7 @@ use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
 
-/// A byte range `[start, end)` in the source of an expression.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Span {
-    /// First byte of the range.
-    pub start: usize,
-    /// One past the last byte of the range.
-    pub end: usize,
-}
-
-impl Span {
-    /// A span from `start` to `end` (byte offsets).
-    pub const fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-
-    /// The smallest span that covers both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-}
+use crate::diagnostic::Span;
 
 /// A value with the source span it was read from. Equality compares only the
 /// value, so trees that differ in layout compare equal.

@@ -1,4 +1,4 @@
-//! pest parse tree → owned AST, and pest errors → [`ScopeError`]s with help.
+//! pest parse tree → owned AST, and pest errors → [`ParseError`]s with help.
 //!
 //! Recursion here follows parenthesis nesting only, which the pre-scan has
 //! already bounded; chains of `not` are counted in a loop.
@@ -7,11 +7,11 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
-use super::ast::{
-    CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Span, Spanned,
-};
-use super::error::{closest, ScopeError, ScopeErrorKind};
+use super::ast::{CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Spanned};
+use super::error::{ParseError, ParseErrorKind};
 use super::too_deep;
+use super::KEYWORDS;
+use crate::diagnostic::{closest, Span};
 
 mod grammar {
     #[derive(pest_derive::Parser)]
@@ -20,11 +20,7 @@ mod grammar {
 }
 use grammar::{Rule, ScopeParser};
 
-const KEYWORDS: [&str; 12] = [
-    "and", "or", "not", "in", "like", "matches", "has", "true", "false", "all", "now", "version",
-];
-
-pub(super) fn parse(source: &str, max_depth: usize) -> Result<Expr, ScopeError> {
+pub(super) fn parse(source: &str, max_depth: usize) -> Result<Expr, ParseError> {
     let mut pairs =
         ScopeParser::parse(Rule::scope, source).map_err(|e| syntax_error(source, &e))?;
     let expr = pairs
@@ -38,9 +34,9 @@ pub(super) fn parse(source: &str, max_depth: usize) -> Result<Expr, ScopeError> 
 
 /// Grammar and builder disagreeing is a bug in this crate, but it still must
 /// not panic in an embedder's process.
-fn internal(source: &str, what: &str) -> ScopeError {
-    ScopeError::new(
-        ScopeErrorKind::Syntax {
+fn internal(source: &str, what: &str) -> ParseError {
+    ParseError::new(
+        ParseErrorKind::Syntax {
             expected: "a well-formed expression".into(),
             found: format!("an internal parser error ({what})"),
         },
@@ -61,11 +57,11 @@ struct Builder<'s> {
 }
 
 impl<'s> Builder<'s> {
-    fn err(&self, kind: ScopeErrorKind, span: Span) -> ScopeError {
-        ScopeError::new(kind, span, self.source)
+    fn err(&self, kind: ParseErrorKind, span: Span) -> ParseError {
+        ParseError::new(kind, span, self.source)
     }
 
-    fn expr(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ScopeError> {
+    fn expr(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ParseError> {
         let span = span_of(&pair);
         let mut terms = Vec::new();
         for conj in pair.into_inner().filter(|p| p.as_rule() == Rule::conj) {
@@ -74,7 +70,7 @@ impl<'s> Builder<'s> {
         self.combine(terms, span, ExprKind::Or)
     }
 
-    fn conj(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ScopeError> {
+    fn conj(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ParseError> {
         let span = span_of(&pair);
         let mut terms = Vec::new();
         for unary in pair.into_inner().filter(|p| p.as_rule() == Rule::unary) {
@@ -88,7 +84,7 @@ impl<'s> Builder<'s> {
         mut terms: Vec<Expr>,
         span: Span,
         make: fn(Vec<Expr>) -> ExprKind,
-    ) -> Result<Expr, ScopeError> {
+    ) -> Result<Expr, ParseError> {
         match terms.len() {
             0 => Err(internal(self.source, "an empty and/or")),
             1 => Ok(terms.remove(0)),
@@ -96,7 +92,7 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn unary(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ScopeError> {
+    fn unary(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ParseError> {
         let mut nots = Vec::new();
         let mut primary = None;
         for p in pair.into_inner() {
@@ -120,7 +116,7 @@ impl<'s> Builder<'s> {
         Ok(expr)
     }
 
-    fn primary(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ScopeError> {
+    fn primary(&self, pair: Pair<'s, Rule>, depth: usize) -> Result<Expr, ParseError> {
         let span = span_of(&pair);
         let kind = match pair.as_rule() {
             Rule::group => {
@@ -147,13 +143,13 @@ impl<'s> Builder<'s> {
         Ok(Spanned::new(kind, span))
     }
 
-    fn child(&self, pair: Pair<'s, Rule>, rule: Rule) -> Result<Pair<'s, Rule>, ScopeError> {
+    fn child(&self, pair: Pair<'s, Rule>, rule: Rule) -> Result<Pair<'s, Rule>, ParseError> {
         pair.into_inner()
             .find(|p| p.as_rule() == rule)
             .ok_or_else(|| internal(self.source, "a missing part"))
     }
 
-    fn predicate(&self, pair: Pair<'s, Rule>) -> Result<ExprKind, ScopeError> {
+    fn predicate(&self, pair: Pair<'s, Rule>) -> Result<ExprKind, ParseError> {
         let mut inner = pair.into_inner();
         let (Some(path), Some(tail)) = (inner.next(), inner.next()) else {
             return Err(internal(self.source, "a predicate without operator"));
@@ -182,7 +178,7 @@ impl<'s> Builder<'s> {
                 if op.is_ordering() && matches!(value.node, Literal::Bool(_)) {
                     return Err(self
                         .err(
-                            ScopeErrorKind::BoolOrdering {
+                            ParseErrorKind::BoolOrdering {
                                 op: op.as_str().to_string(),
                             },
                             value.span,
@@ -225,7 +221,7 @@ impl<'s> Builder<'s> {
         })
     }
 
-    fn path(&self, pair: Pair<'s, Rule>) -> Result<Spanned<Path>, ScopeError> {
+    fn path(&self, pair: Pair<'s, Rule>) -> Result<Spanned<Path>, ParseError> {
         let span = span_of(&pair);
         let Some(root) = pair.into_inner().next() else {
             return Err(internal(self.source, "an empty path"));
@@ -249,7 +245,7 @@ impl<'s> Builder<'s> {
         Ok(Spanned::new(path, span))
     }
 
-    fn key(&self, pair: Pair<'s, Rule>) -> Result<String, ScopeError> {
+    fn key(&self, pair: Pair<'s, Rule>) -> Result<String, ParseError> {
         let Some(inner) = pair.into_inner().next() else {
             return Err(internal(self.source, "an empty key"));
         };
@@ -262,7 +258,7 @@ impl<'s> Builder<'s> {
 
     /// A quoted string with its escapes applied. `context` is the rule the
     /// string belongs to, so that a bad escape in a regex can say so.
-    fn string(&self, pair: Pair<'s, Rule>, context: Rule) -> Result<Spanned<String>, ScopeError> {
+    fn string(&self, pair: Pair<'s, Rule>, context: Rule) -> Result<Spanned<String>, ParseError> {
         let span = span_of(&pair);
         let Some(text) = pair.into_inner().next() else {
             return Ok(Spanned::new(String::new(), span));
@@ -334,7 +330,7 @@ impl<'s> Builder<'s> {
                     };
                     return Err(self
                         .err(
-                            ScopeErrorKind::BadEscape { escape },
+                            ParseErrorKind::BadEscape { escape },
                             Span::new(offset + i, offset + end),
                         )
                         .with_help(help));
@@ -344,7 +340,7 @@ impl<'s> Builder<'s> {
         Ok(Spanned::new(out, span))
     }
 
-    fn literal(&self, pair: Pair<'s, Rule>) -> Result<Spanned<Literal>, ScopeError> {
+    fn literal(&self, pair: Pair<'s, Rule>) -> Result<Spanned<Literal>, ParseError> {
         let span = span_of(&pair);
         let Some(inner) = pair.into_inner().next() else {
             return Err(internal(self.source, "an empty literal"));
@@ -365,10 +361,10 @@ impl<'s> Builder<'s> {
         Ok(Spanned::new(literal, span))
     }
 
-    fn number(&self, text: &str, span: Span) -> Result<Number, ScopeError> {
+    fn number(&self, text: &str, span: Span) -> Result<Number, ParseError> {
         let out_of_range = || {
             self.err(
-                ScopeErrorKind::OutOfRange {
+                ParseErrorKind::OutOfRange {
                     what: "number",
                     text: text.to_string(),
                 },
@@ -387,7 +383,7 @@ impl<'s> Builder<'s> {
         }
     }
 
-    fn instant(&self, pair: Pair<'s, Rule>) -> Result<Instant, ScopeError> {
+    fn instant(&self, pair: Pair<'s, Rule>) -> Result<Instant, ParseError> {
         let mut base = InstantBase::Now;
         let mut offset_seconds: i64 = 0;
         for part in pair.into_inner() {
@@ -413,7 +409,7 @@ impl<'s> Builder<'s> {
                         Some(s) => offset_seconds = s,
                         None => {
                             return Err(self.err(
-                                ScopeErrorKind::OutOfRange {
+                                ParseErrorKind::OutOfRange {
                                     what: "duration",
                                     text: text.to_string(),
                                 },
@@ -431,7 +427,7 @@ impl<'s> Builder<'s> {
         })
     }
 
-    fn datetime(&self, text: &str, span: Span) -> Result<DateTime<FixedOffset>, ScopeError> {
+    fn datetime(&self, text: &str, span: Span) -> Result<DateTime<FixedOffset>, ParseError> {
         let parsed = if text.len() == 10 {
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .ok()
@@ -442,7 +438,7 @@ impl<'s> Builder<'s> {
         };
         parsed.ok_or_else(|| {
             self.err(
-                ScopeErrorKind::BadInstant {
+                ParseErrorKind::BadInstant {
                     text: text.to_string(),
                 },
                 span,
@@ -456,15 +452,8 @@ impl<'s> Builder<'s> {
 pub(crate) fn duration_seconds(text: &str) -> Option<i64> {
     let unit = text.chars().last()?;
     let amount: i64 = text.get(..text.len() - 1)?.parse().ok()?;
-    let scale = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3_600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return None,
-    };
-    amount.checked_mul(scale)
+    let (_, scale) = super::DURATION_UNITS.iter().find(|(u, _)| *u == unit)?;
+    amount.checked_mul(*scale)
 }
 
 /// What the grammar wanted, grouped into words a policy author knows.
@@ -532,7 +521,7 @@ impl Want {
     }
 }
 
-fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ScopeError {
+fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ParseError {
     let pos = match error.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
@@ -597,8 +586,8 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ScopeError {
     } else {
         format!("`{found}`")
     };
-    let err = ScopeError::new(
-        ScopeErrorKind::Syntax {
+    let err = ParseError::new(
+        ParseErrorKind::Syntax {
             expected,
             found: found_text,
         },

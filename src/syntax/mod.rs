@@ -13,9 +13,25 @@ mod build;
 mod error;
 mod print;
 
-pub use ast::{CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Span, Spanned};
-pub(crate) use error::closest;
-pub use error::{ScopeError, ScopeErrorKind};
+pub use ast::{CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Spanned};
+pub use error::{ParseError, ParseErrorKind};
+
+use crate::diagnostic::Span;
+
+/// The language's keywords: never bare values, and quoted when printed.
+pub(crate) const KEYWORDS: [&str; 12] = [
+    "and", "or", "not", "in", "like", "matches", "has", "true", "false", "all", "now", "version",
+];
+
+/// Seconds per duration unit, largest first (`1w` is `604800s`). The scope
+/// language and policy durations share these units.
+pub(crate) const DURATION_UNITS: [(char, i64); 5] = [
+    ('w', 7 * 24 * 3600),
+    ('d', 24 * 3600),
+    ('h', 3600),
+    ('m', 60),
+    ('s', 1),
+];
 pub use print::{quote, write_path};
 
 /// Limits that keep hostile or accidental inputs cheap to reject.
@@ -47,19 +63,19 @@ impl Default for Limits {
 /// ```
 /// let expr = fleetscope::syntax::parse("role = web and tags.env = prod")?;
 /// assert_eq!(expr.to_string(), "role = web and tags.env = prod");
-/// # Ok::<(), fleetscope::ScopeError>(())
+/// # Ok::<(), fleetscope::ParseError>(())
 /// ```
-pub fn parse(source: &str) -> Result<Expr, ScopeError> {
+pub fn parse(source: &str) -> Result<Expr, ParseError> {
     parse_with(source, &Limits::default())
 }
 
 /// Parses a scope expression. Takes time linear in the input; rejects input
 /// longer than `limits.max_len` or nested deeper than `limits.max_depth`
 /// before running the grammar.
-pub fn parse_with(source: &str, limits: &Limits) -> Result<Expr, ScopeError> {
+pub fn parse_with(source: &str, limits: &Limits) -> Result<Expr, ParseError> {
     if source.len() > limits.max_len {
-        return Err(ScopeError::new(
-            ScopeErrorKind::TooLong {
+        return Err(ParseError::new(
+            ParseErrorKind::TooLong {
                 len: source.len(),
                 limit: limits.max_len,
             },
@@ -74,7 +90,7 @@ pub fn parse_with(source: &str, limits: &Limits) -> Result<Expr, ScopeError> {
 
 /// One linear pass over the text, before pest: parenthesis depth (outside
 /// strings and comments) and strings that are never closed.
-fn prescan(source: &str, max_depth: usize) -> Result<(), ScopeError> {
+fn prescan(source: &str, max_depth: usize) -> Result<(), ParseError> {
     let bytes = source.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
@@ -87,8 +103,8 @@ fn prescan(source: &str, max_depth: usize) -> Result<(), ScopeError> {
                     match bytes.get(i) {
                         None => {
                             let closer = if quote == b'"' { "\"" } else { "'" };
-                            return Err(ScopeError::new(
-                                ScopeErrorKind::UnterminatedString,
+                            return Err(ParseError::new(
+                                ParseErrorKind::UnterminatedString,
                                 Span::new(open, open + 1),
                                 source,
                             )
@@ -119,8 +135,10 @@ fn prescan(source: &str, max_depth: usize) -> Result<(), ScopeError> {
     Ok(())
 }
 
-pub(crate) fn too_deep(source: &str, span: Span, limit: usize) -> ScopeError {
-    ScopeError::new(ScopeErrorKind::TooDeep { limit }, span, source).with_help(
-        "remove redundant parentheses or `not`s, or split the expression into named scopes",
-    )
+/// How to get under the depth limit, for either phase that checks it.
+pub(crate) const TOO_DEEP_HELP: &str =
+    "remove redundant parentheses or `not`s, or split the expression into named scopes";
+
+pub(crate) fn too_deep(source: &str, span: Span, limit: usize) -> ParseError {
+    ParseError::new(ParseErrorKind::TooDeep { limit }, span, source).with_help(TOO_DEEP_HELP)
 }

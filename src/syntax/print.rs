@@ -8,9 +8,7 @@ use chrono::Timelike;
 
 use super::ast::{Expr, ExprKind, Instant, InstantBase, Literal, Number, Path};
 
-const KEYWORDS: [&str; 12] = [
-    "and", "or", "not", "in", "like", "matches", "has", "true", "false", "all", "now", "version",
-];
+use super::{DURATION_UNITS, KEYWORDS};
 
 impl fmt::Display for ExprKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -237,10 +235,11 @@ impl fmt::Display for Instant {
                 magnitude -= 1;
             }
             // The largest unit that divides the offset exactly.
-            let (amount, unit) = [(604_800u64, 'w'), (86_400, 'd'), (3_600, 'h'), (60, 'm')]
+            let (amount, unit) = DURATION_UNITS
                 .into_iter()
-                .find(|(scale, _)| magnitude.is_multiple_of(*scale))
-                .map_or((magnitude, 's'), |(scale, unit)| (magnitude / scale, unit));
+                .map(|(unit, scale)| (unit, scale.unsigned_abs()))
+                .find(|(_, scale)| magnitude.is_multiple_of(*scale))
+                .map_or((magnitude, 's'), |(unit, scale)| (magnitude / scale, unit));
             write!(f, " {sign} {amount}{unit}")?;
         }
         Ok(())

@@ -21,8 +21,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use fleetscope::diagnostic::Span;
 use fleetscope::syntax::{
-    quote, CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Span, Spanned,
+    quote, CmpOp, Expr, ExprKind, Instant, InstantBase, Literal, Number, Path, Spanned,
 };
 use fleetscope::{Catalog, Fleet, Host};
 use proptest::prelude::*;

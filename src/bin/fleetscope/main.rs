@@ -265,7 +265,7 @@ fn validate(
     if let Some(fleet_path) = fleet {
         let fleet = IndexedFleet::new(load_fleet(fleet_path)?);
         let now = parse_now(now)?;
-        let plan = Plan::new(&policy, &fleet, now, fleetscope::rollout::policy::NORMAL)
+        let plan = Plan::new(&policy, &fleet, now, fleetscope::rollout::NORMAL)
             .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
         text.push_str(&format!(
             "\ncoverage against {fleet_path} ({} hosts):\n",
@@ -359,7 +359,7 @@ fn plan(
                 #[serde(flatten)]
                 plan: &'a Plan,
                 #[serde(skip_serializing_if = "Option::is_none")]
-                changes: Option<Vec<fleetscope::rollout::plan::TierChange>>,
+                changes: Option<Vec<fleetscope::rollout::TierChange>>,
             }
             let json = serde_json::to_string_pretty(&WithChanges {
                 plan: &plan,
@@ -460,6 +460,5 @@ fn load_catalog(policy: Option<&str>) -> Result<Catalog, Failure> {
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::invalid(format!("error: cannot read policy file {path}: {e}")))?;
-    fleetscope::rollout::policy::scopes_from_toml(&text)
-        .map_err(|e| Failure::invalid(e.render(path)))
+    fleetscope::rollout::scopes_from_toml(&text).map_err(|e| Failure::invalid(e.render(path)))
 }

@@ -1,5 +1,5 @@
 //! `fleetscope rollout ...`: create a rollout state file from a plan and
-//! drive it. Every decision is the library's (`fleetscope::rollout::run`);
+//! drive it. Every decision is the library's (`fleetscope::rollout`);
 //! this file reads arguments, the clock (the one place that may) and
 //! files, and prints.
 

@@ -277,7 +277,7 @@ impl<'a> Evaluator<'a> {
 
     fn materialize(&self, s: Signed<'a>) -> RoaringBitmap {
         if s.complement {
-            &self.fleet.live - s.set.as_ref()
+            self.fleet.live_ids() - s.set.as_ref()
         } else {
             s.set.into_owned()
         }
@@ -291,7 +291,7 @@ impl<'a> Evaluator<'a> {
             self.program.paths.get(path),
         ) {
             (Some(col), _) => e.maps.push(&col.has),
-            (None, Some(Path::Name)) => e.maps.push(&self.fleet.live),
+            (None, Some(Path::Name)) => e.maps.push(self.fleet.live_ids()),
             _ => {}
         }
         e
@@ -515,7 +515,7 @@ impl<'a> Evaluator<'a> {
     fn compiled_cost(&self, c: &Compiled<'_>) -> u64 {
         match (self.fleet.column(c.path), c.path) {
             (Some(col), _) => col.dict.len() as u64,
-            (None, Path::Name) => self.fleet.live.len(),
+            (None, Path::Name) => self.fleet.live_ids().len(),
             _ => 0,
         }
     }

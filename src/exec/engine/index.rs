@@ -558,7 +558,7 @@ pub struct IndexedFleet {
     /// By id; `None` where a host was removed.
     pub(crate) hosts: Vec<Option<Host>>,
     /// Ids of the hosts present.
-    pub(crate) live: RoaringBitmap,
+    live: RoaringBitmap,
     names: NameIndex,
     pub(crate) layout: Layout,
     pub(crate) columns: Vec<Column>,
@@ -851,6 +851,10 @@ impl IndexedFleet {
     }
 
     /// The column at `path` and `name`'s special case, for evaluation.
+    pub(crate) fn live_ids(&self) -> &RoaringBitmap {
+        &self.live
+    }
+
     pub(crate) fn column(&self, path: &Path) -> Option<&Column> {
         self.layout
             .column(path)

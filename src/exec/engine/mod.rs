@@ -1,7 +1,7 @@
 //! The indexed engine: selects hosts from large fleets with bitmaps.
 //!
-//! Three layers, one module each: [`program`] lowers a checked scope to a
-//! flat, normalized instruction table; [`index`] keeps the fleet as
+//! Three layers, one module each: `program` lowers a checked scope to a
+//! flat, normalized instruction table; `index` keeps the fleet as
 //! dictionary-encoded columns with a bitmap per distinct value; `eval` runs
 //! a program over the index (or over one host). Results are [`Selection`]s
 //! of host ids, which stay bitmaps until the caller asks for hosts or names.
@@ -29,8 +29,8 @@
 //! ```
 
 mod eval;
-pub mod index;
-pub mod program;
+mod index;
+mod program;
 
 use std::collections::BTreeMap;
 use std::ops::{BitAnd, BitOr, Sub};
@@ -89,13 +89,9 @@ impl Selection {
         self.hosts(fleet).map(|h| h.name.as_str())
     }
 
-    /// The ids as a roaring bitmap, for set algebra beyond the operators.
-    pub fn as_bitmap(&self) -> &RoaringBitmap {
-        &self.ids
-    }
-
-    /// The ids as a roaring bitmap, giving up the selection.
-    pub fn into_bitmap(self) -> RoaringBitmap {
+    /// The ids as a bitmap, giving up the selection. Crate-internal, so
+    /// that the bitmap library stays out of the public API.
+    pub(crate) fn into_bitmap(self) -> RoaringBitmap {
         self.ids
     }
 }

@@ -9,13 +9,7 @@ use chrono::TimeDelta;
 use super::error::CalendarError;
 
 /// Seconds per unit, largest first: the order [`format_duration`] prints in.
-const UNITS: [(char, i64); 5] = [
-    ('w', 7 * 24 * 3600),
-    ('d', 24 * 3600),
-    ('h', 3600),
-    ('m', 60),
-    ('s', 1),
-];
+use crate::syntax::DURATION_UNITS as UNITS;
 
 const EXPECTED_UNIT: &str = "a unit: `s`, `m`, `h`, `d` or `w`";
 
@@ -133,9 +127,7 @@ fn unit_help(text: &str, at: usize, unit: char) -> Option<String> {
 
 /// 1-based character column of byte offset `byte` in `text`.
 pub(super) fn column_of(text: &str, byte: usize) -> usize {
-    text.get(..byte)
-        .map_or(byte, |prefix| prefix.chars().count())
-        + 1
+    crate::diagnostic::LineCol::of(text, byte).column
 }
 
 /// Formats a duration in the style [`parse_duration`] reads, largest units

@@ -52,35 +52,15 @@ fn suggest_zone(name: &str) -> Option<&'static str> {
     // Allow about one typo per five characters, and at least two.
     let limit = (wanted.chars().count() / 5).max(2);
     names
-        .map(|n| (edit_distance(&n.to_lowercase(), &wanted), n))
+        .map(|n| {
+            (
+                crate::diagnostic::edit_distance(&n.to_lowercase(), &wanted),
+                n,
+            )
+        })
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, n)| n)
-}
-
-/// Levenshtein distance, over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        let mut row = current.iter_mut();
-        if let Some(first) = row.next() {
-            *first = i + 1;
-        }
-        let mut left = i + 1;
-        for ((&cb, cell), (&diag, &up)) in b
-            .iter()
-            .zip(row)
-            .zip(previous.iter().zip(previous.iter().skip(1)))
-        {
-            let value = (diag + usize::from(ca != cb)).min(up + 1).min(left + 1);
-            *cell = value;
-            left = value;
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous.last().copied().unwrap_or(0)
 }
 
 /// The UTC instant of local wall-clock time `local` in `tz`: the earliest
@@ -170,7 +150,7 @@ mod tests {
         assert_eq!(suggest_zone("Berlin"), Some("Europe/Berlin"));
         assert_eq!(suggest_zone("new york"), Some("America/New_York"));
         assert_eq!(suggest_zone("Mars/Olympus_Mons"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(crate::diagnostic::edit_distance("kitten", "sitting"), 3);
+        assert_eq!(crate::diagnostic::edit_distance("", "abc"), 3);
     }
 }

@@ -37,7 +37,14 @@ impl Plan {
             .map(|t| fleet.select(&t.scope, start).into_bitmap())
             .collect();
         let lookup = |id: u32| fleet.host(HostId(id));
-        Plan::from_parts(policy, &fleet.live, &lookup, &selections, start, severity)
+        Plan::from_parts(
+            policy,
+            fleet.live_ids(),
+            &lookup,
+            &selections,
+            start,
+            severity,
+        )
     }
 
     /// The planner proper. `universe` holds the ids of every host, in fleet

@@ -13,11 +13,11 @@ use super::raw::{RawAmount, RawDate, RawPolicy, RawSettings, RawWindow};
 use super::{
     Amount, MaxUnavailable, Overrides, Percent, Policy, PolicyError, Tier, WindowChoice, NORMAL,
 };
+use crate::diagnostic::closest;
 use crate::rollout::calendar::{
     self, parse_duration, parse_timezone, Blackouts, Recurrence, Window, MAX_DURATION_DAYS,
 };
 use crate::scope::{Catalog, CatalogError, Scope};
-use crate::syntax::closest;
 
 fn parse_amount(raw: &RawAmount, key: &str, issues: &mut Issues) -> Option<Amount> {
     let text = match raw {
@@ -308,7 +308,7 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
                 // With [scopes] already broken, a reference to a scope the
                 // file does define is not a second problem.
                 let cascade = !catalog_ok
-                    && matches!(e.kind(), crate::syntax::ScopeErrorKind::UnknownScope { name, .. } if raw.scopes.contains_key(name));
+                    && matches!(e.kind(), crate::ScopeErrorKind::Bind(crate::BindErrorKind::UnknownScope { name, .. }) if raw.scopes.contains_key(name));
                 if !cascade {
                     issues.push_scope(format!("{key}.scope"), &t.scope, e);
                 }

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::scope::{Catalog, CatalogError};
-use crate::syntax::ScopeError;
+use crate::ScopeError;
 
 /// One problem in a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
