@@ -63,7 +63,7 @@ impl Default for Limits {
 /// ```
 /// let expr = fleetscope::syntax::parse("role = web and tags.env = prod")?;
 /// assert_eq!(expr.to_string(), "role = web and tags.env = prod");
-/// # Ok::<(), fleetscope::ParseError>(())
+/// # Ok::<(), fleetscope::syntax::ParseError>(())
 /// ```
 pub fn parse(source: &str) -> Result<Expr, ParseError> {
     parse_with(source, &Limits::default())
