@@ -5,6 +5,12 @@
 //! `cargo bench --bench eval`; set `FLEETSCOPE_BENCH_SIZES=10000,100000`
 //! to leave out the largest fleet.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::hint::black_box;
 use std::time::Duration;
 

@@ -13,6 +13,12 @@
 //! `cargo bench --bench plan`; `FLEETSCOPE_BENCH_SIZES=10000,100000` leaves
 //! out the largest fleet.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::hint::black_box;
 use std::time::Duration;
 

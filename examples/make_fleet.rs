@@ -5,6 +5,12 @@
 //! cargo run --example make_fleet -- 3000 > examples/fleet.json
 //! ```
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use serde_json::{json, Value};
 
 /// A small deterministic generator (SplitMix64): the same fleet everywhere.

@@ -6,6 +6,12 @@
 //! cargo run --release --example scale -- --hosts 1000000 [--seed 7]
 //! ```
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::time::{Duration, Instant};
 
 use fleetscope::testgen::{self, QUERIES};

@@ -15,6 +15,12 @@
 //! run); a tier that halts on failures is resumed by a simulated operator
 //! an hour later, so the run always ends.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::error::Error;
 use std::path::PathBuf;
 

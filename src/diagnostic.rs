@@ -158,6 +158,10 @@ fn floor_char_boundary(source: &str, offset: usize) -> usize {
 
 /// Edit distance counting a swap of two neighbours as one edit (optimal
 /// string alignment), for "did you mean" suggestions. Inputs are short words.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "i and j run over 1..=len, inside the (len + 1)-sized table built above"
+)]
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -238,7 +242,7 @@ pub fn render(source: &str, origin: &str, span: Span, message: &str, help: Optio
     let (shown, shift, cut_left) = if chars.len() > WIDTH {
         let from = caret_from.saturating_sub(WIDTH / 3);
         let to = (from + WIDTH).min(chars.len());
-        let text: String = chars[from..to].iter().collect();
+        let text: String = chars.get(from..to).unwrap_or_default().iter().collect();
         let left = if from > 0 { "..." } else { "" };
         let right = if to < chars.len() { "..." } else { "" };
         (format!("{left}{text}{right}"), from, left.len())

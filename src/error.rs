@@ -18,7 +18,7 @@ pub enum ScopeErrorKind {
     /// The text is not a valid expression ([`crate::syntax`]).
     #[error(transparent)]
     Parse(ParseErrorKind),
-    /// The expression's names or patterns do not resolve ([`crate::scope`]).
+    /// The expression's names or patterns do not resolve ([`crate::Catalog`]).
     #[error(transparent)]
     Bind(BindErrorKind),
 }

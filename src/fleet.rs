@@ -109,6 +109,10 @@ pub struct Fleet {
 
 impl Fleet {
     /// A fleet of these hosts. Rejects empty and duplicate names.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "by_name holds positions 0..hosts.len(), so every index is in range"
+    )]
     pub fn new(hosts: Vec<Host>) -> Result<Fleet, FleetError> {
         if let Some(record) = hosts.iter().position(|h| h.name.is_empty()) {
             return Err(FleetError::EmptyName { record });
@@ -237,14 +241,20 @@ impl Fleet {
     /// The position of the host with this name. O(log n).
     pub fn position(&self, name: &str) -> Option<usize> {
         self.by_name
-            .binary_search_by(|i| self.hosts[*i as usize].name.as_str().cmp(name))
+            .binary_search_by(|i| {
+                self.hosts
+                    .get(*i as usize)
+                    .map_or("", |h| h.name.as_str())
+                    .cmp(name)
+            })
             .ok()
-            .map(|k| self.by_name[k] as usize)
+            .and_then(|k| self.by_name.get(k))
+            .map(|i| *i as usize)
     }
 
     /// The host with this name.
     pub fn get(&self, name: &str) -> Option<&Host> {
-        self.position(name).map(|i| &self.hosts[i])
+        self.position(name).and_then(|i| self.hosts.get(i))
     }
 
     /// The hosts, giving up the fleet.

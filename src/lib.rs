@@ -26,13 +26,18 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Layers, each a module with one job:
+//! The layers, each a module with one job, point one way:
+//! `diagnostic` → `syntax` → `scope` → `exec`, and within [`rollout`]
+//! `calendar` → `policy` → `plan` → `run` → `store`.
+//! - [`diagnostic`]: spans, located errors and their rendering.
 //! - [`syntax`]: text → AST with spans; limits checked before parsing.
-//! - [`scope`]: named scopes ([`Catalog`]) and checked, compiled [`Scope`]s.
-//! - [`exec`]: evaluation — the indexed engine ([`IndexedFleet`]) and the
-//!   [`reference`] interpreter it is proven equal to.
-//! - [`fleet`]: hosts and fleet files; [`value`]: how values compare.
-//! - [`rollout`]: policies, calendars, plans.
+//! - `scope`: named scopes ([`Catalog`]) and checked, compiled [`Scope`]s;
+//!   [`ScopeError`] wraps the errors of parsing and of binding.
+//! - `exec`: evaluation — the indexed engine ([`IndexedFleet`], returning
+//!   [`Selection`]s) and the [`reference`](mod@reference) interpreter it is
+//!   proven equal to.
+//! - `fleet`: hosts and fleet files ([`Fleet`], [`Host`]).
+//! - [`rollout`]: policies, calendars, plans, running them, storing them.
 //!
 //! The language is described in `docs/language.md`, policies in
 //! `docs/policy.md`. Nothing in the library reads the clock, panics on bad

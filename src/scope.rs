@@ -230,6 +230,10 @@ impl Catalog {
     // CatalogError carries the failing scope's text and its ScopeError; it
     // is built once per failed load, so its size costs nothing that boxing
     // would save, and boxing would change the public signature.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "indices into parsed, cost and roots come from the topological order and the cycle, both over 0..parsed.len()"
+    )]
     pub fn with_limits<N, S>(
         scopes: impl IntoIterator<Item = (N, S)>,
         limits: Limits,
@@ -371,7 +375,7 @@ impl Catalog {
     /// The named scope `name` as a [`Scope`].
     pub fn get(&self, name: &str) -> Option<Scope> {
         let i = self.index_of(name)?;
-        let named = &self.inner.named[i];
+        let named = self.inner.named.get(i)?;
         Some(Scope {
             source: named.source.clone(),
             expr: named.expr.clone(),
@@ -384,11 +388,6 @@ impl Catalog {
     /// The names of the scopes, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
         self.inner.named.iter().map(|n| n.name.as_str())
-    }
-
-    /// The expression text of a named scope.
-    pub fn source_of(&self, name: &str) -> Option<&str> {
-        self.index_of(name).map(|i| &*self.inner.named[i].source)
     }
 
     /// How many named scopes there are.
@@ -524,6 +523,10 @@ fn collect_refs(expr: &Expr, out: &mut Vec<(String, Span)>) {
 
 /// Dependencies-first order of the scopes, or the first cycle found (in
 /// name order) with the span of the reference that closes it.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "mark has an entry per scope, and edges only point at scopes (their indices came from a binary search of the names)"
+)]
 fn topological_order(edges: &[Vec<(usize, Span)>]) -> Result<Vec<usize>, (Vec<usize>, Span)> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -687,8 +690,9 @@ fn regex_message(e: &regex::Error) -> String {
 /// A checked scope expression, ready to evaluate against hosts.
 ///
 /// Build one with [`Catalog::compile`] (or [`Scope::parse`] when no named
-/// scopes are needed). Evaluate it with [`Scope::matches`] for one host, or
-/// through an indexed fleet for many.
+/// scopes are needed). Evaluate it with [`reference::matches`](crate::reference::matches)
+/// for one host, or with [`IndexedFleet::select`](crate::IndexedFleet::select)
+/// for many.
 #[derive(Debug, Clone)]
 pub struct Scope {
     source: Arc<str>,

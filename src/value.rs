@@ -1,4 +1,4 @@
-//! How a host's values compare with literals (LANGUAGE.md, "Literals and
+//! How a host's values compare with literals (`docs/language.md`, "Literals and
 //! comparison"). The reference interpreter and the indexed engine both call
 //! these functions, so the two can only differ in which values they visit,
 //! never in what a comparison means.
@@ -148,8 +148,8 @@ pub fn number_from_text(text: &str) -> Option<Number> {
 pub fn instant_from_text(text: &str) -> Option<DateTime<Utc>> {
     let b = text.as_bytes();
     let date_shape = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
+        && b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
@@ -159,7 +159,7 @@ pub fn instant_from_text(text: &str) -> Option<DateTime<Utc>> {
     }
     // chrono's RFC 3339 reader also takes a space for the `T`; the shape
     // check keeps words like "tomorrow" from costing a parse attempt.
-    if b.len() < 20 || !b[..4].iter().all(u8::is_ascii_digit) {
+    if b.len() < 20 || !b.get(..4).is_some_and(|y| y.iter().all(u8::is_ascii_digit)) {
         return None;
     }
     DateTime::parse_from_rfc3339(text).ok().map(|d| d.to_utc())
@@ -357,7 +357,7 @@ impl Glob {
                     t += 1;
                     p += 1;
                 }
-                Some(GlobToken::Char(c)) if *c == text[t] => {
+                Some(GlobToken::Char(c)) if Some(c) == text.get(t) => {
                     t += 1;
                     p += 1;
                 }
@@ -371,7 +371,9 @@ impl Glob {
                 },
             }
         }
-        self.tokens[p.min(self.tokens.len())..]
+        self.tokens
+            .get(p..)
+            .unwrap_or_default()
             .iter()
             .all(|t| *t == GlobToken::Any)
     }

@@ -5,6 +5,12 @@
 //! UTC conversions, its `calendar` module for Patch Tuesdays) and pasted as
 //! literals.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use fleetscope::rollout::calendar::{

@@ -1,6 +1,12 @@
 //! The command line's contract for scopes and plans: spellings, exit codes,
 //! output formats, errors with a caret on stderr.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

@@ -2,6 +2,12 @@
 //! reference interpreter: the same hosts, in the same order, for random
 //! expressions over random fleets, also after random upserts and removals.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use chrono::{DateTime, TimeZone, Utc};
 use fleetscope::{reference, Catalog, Fleet, Host, IndexedFleet, Scope};
 use proptest::prelude::*;

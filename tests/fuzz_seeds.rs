@@ -3,6 +3,12 @@
 //! targets' bodies live in `fuzz/fuzz_targets/logic/` and are shared with
 //! the cargo-fuzz binaries.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::path::Path;
 
 #[path = "../fuzz/fuzz_targets/logic/differential.rs"]

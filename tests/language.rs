@@ -3,6 +3,12 @@
 //! each against a small hand-built fleet, asserting exactly which hosts are
 //! selected.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use chrono::{DateTime, TimeZone, Utc};
 use fleetscope::{reference, Catalog, Fleet, Host, Scope};
 

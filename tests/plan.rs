@@ -1,6 +1,12 @@
 //! Plans (ROLLOUT.md rules 2 to 5, 7, 9, 10) as a patch tool or a policy
 //! author sees them, plus property tests over random policies and fleets.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use chrono::{DateTime, TimeDelta, Utc};
 use fleetscope::rollout::calendar::{Availability, Blackouts};
 use fleetscope::rollout::{Plan, PlanError, Policy};

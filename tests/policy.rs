@@ -2,6 +2,12 @@
 //! mistake is reported with the key path and a sentence that says what is
 //! wrong, and every mistake in a file is reported at once.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use fleetscope::rollout::{Amount, Percent, WindowChoice};
 use fleetscope::rollout::{Policy, PolicyError};
 

@@ -2,6 +2,12 @@
 //! start to done, halts and resumes, invalid operations, and the state file
 //! surviving kills in the middle of a write and concurrent writers.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

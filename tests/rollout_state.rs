@@ -9,6 +9,12 @@
 //! approval, nothing began while halted, and every failure beyond
 //! `max_failures` halted its tier.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};

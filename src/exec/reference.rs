@@ -1,5 +1,5 @@
 //! The reference interpreter: evaluates a scope for one host at a time by
-//! following LANGUAGE.md literally. It is the oracle the indexed engine is
+//! following `docs/language.md` literally. It is the oracle the indexed engine is
 //! tested against, so it stays obviously correct rather than fast.
 
 use chrono::{DateTime, Utc};

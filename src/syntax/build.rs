@@ -630,16 +630,19 @@ fn unclosed_paren(source: &str, pos: usize) -> Option<usize> {
     let bytes = source.as_bytes();
     let mut open = Vec::new();
     let mut i = 0;
-    while i < pos.min(bytes.len()) {
-        match bytes[i] {
+    while i < pos {
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
+        match byte {
             q @ (b'"' | b'\'') => {
                 i += 1;
-                while i < bytes.len() && bytes[i] != q {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                while let Some(&c) = bytes.get(i).filter(|c| **c != q) {
+                    i += if c == b'\\' { 2 } else { 1 };
                 }
             }
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while bytes.get(i).is_some_and(|c| *c != b'\n') {
                     i += 1;
                 }
             }

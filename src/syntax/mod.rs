@@ -94,8 +94,8 @@ fn prescan(source: &str, max_depth: usize) -> Result<(), ParseError> {
     let bytes = source.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
             quote @ (b'"' | b'\'') => {
                 let open = i;
                 i += 1;
@@ -117,7 +117,7 @@ fn prescan(source: &str, max_depth: usize) -> Result<(), ParseError> {
                 }
             }
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while bytes.get(i).is_some_and(|c| *c != b'\n') {
                     i += 1;
                 }
             }

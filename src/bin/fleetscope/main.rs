@@ -258,7 +258,8 @@ fn validate(
     let order: Vec<&str> = policy
         .order()
         .iter()
-        .map(|t| policy.tiers()[*t].name.as_str())
+        .filter_map(|t| policy.tiers().get(*t))
+        .map(|t| t.name.as_str())
         .collect();
     text.push_str(&format!("rollout order: {}\n", order.join(" -> ")));
     let mut warnings = policy.warnings();

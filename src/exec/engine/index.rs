@@ -98,7 +98,7 @@ impl Dict {
             HostValue::Text(s) => self.texts.get(*s).copied(),
             HostValue::Int(i) => self.ints.get(i).copied(),
             HostValue::Float(f) => self.floats.get(&f.to_bits()).copied(),
-            HostValue::Bool(b) => self.bools[usize::from(*b)],
+            HostValue::Bool(b) => self.bools.get(usize::from(*b)).copied().flatten(),
         }
     }
 
@@ -121,7 +121,9 @@ impl Dict {
                 self.keys.push(Key::Float(*f));
             }
             HostValue::Bool(b) => {
-                self.bools[usize::from(*b)] = Some(id);
+                if let Some(slot) = self.bools.get_mut(usize::from(*b)) {
+                    *slot = Some(id);
+                }
                 self.keys.push(Key::Bool(*b));
             }
         }
@@ -548,7 +550,8 @@ impl NameIndex {
     }
 }
 
-/// A fleet indexed for fast selection. See the [module docs](self).
+/// A fleet indexed for fast selection: each path a dictionary-encoded
+/// column with a bitmap of hosts per distinct value.
 ///
 /// Build one with [`IndexedFleet::new`], select with
 /// [`IndexedFleet::select`], keep it current with [`IndexedFleet::upsert`]

@@ -12,7 +12,7 @@
 //! - pushes `not` down with De Morgan's laws until it sits on an operand
 //!   edge ([`Term::negated`]), so no instruction is a complement;
 //! - rewrites the fail-closed operators (`!=`, `not in`, `not like`,
-//!   `not matches`) to `has(P) and not positive`, as LANGUAGE.md defines
+//!   `not matches`) to `has(P) and not positive`, as `docs/language.md` defines
 //!   them.
 //!
 //! It knows nothing about fleets or indexes and never evaluates anything;
@@ -437,7 +437,10 @@ impl<'c> Lowerer<'c> {
         terms.sort_unstable();
         terms.dedup();
         // `x and not x` is empty; `x or not x` is everything.
-        if terms.windows(2).any(|w| w[0].reg == w[1].reg) {
+        if terms
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.reg == b.reg))
+        {
             return Lowered::Const(absorbing);
         }
         match terms.as_slice() {

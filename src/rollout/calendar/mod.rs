@@ -1,6 +1,6 @@
 //! Maintenance-window calendars: durations, recurrences, time zones,
 //! windows, blackouts, and finding the earliest slot a batch fits in
-//! (ROLLOUT.md rules 5 and 6).
+//! (`docs/policy.md`, windows and blackouts).
 //!
 //! This module owns the meaning of time in a policy: how a local wall-clock
 //! start in an IANA zone becomes a UTC instant across DST changes, which

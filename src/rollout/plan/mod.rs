@@ -1,6 +1,6 @@
 //! Plans: from a validated policy, a fleet, a start instant and a severity,
-//! which host is patched in which batch, when (ROLLOUT.md rules 2 to 5, 7, 9
-//! and 10).
+//! which host is patched in which batch, when (`docs/policy.md`, "The
+//! rules, as the planner applies them").
 //!
 //! The plan freezes the hosts it resolved: running it never evaluates a
 //! scope again. The same inputs give the same plan, byte for byte: host order

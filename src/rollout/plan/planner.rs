@@ -50,6 +50,10 @@ impl Plan {
     /// The planner proper. `universe` holds the ids of every host, in fleet
     /// order (ascending ids); `host` finds a host by id; `selections` hold
     /// each tier's selected ids, in file order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "tier indices come from the validated policy's order and `after` lists, all below its tier count"
+    )]
     pub(crate) fn from_parts<'h>(
         policy: &Policy,
         universe: &RoaringBitmap,
@@ -266,6 +270,10 @@ fn shift(t: DateTime<Utc>, d: TimeDelta, tier: &str) -> Result<DateTime<Utc>, Pl
 /// One record per host that several tiers select, with those tiers in
 /// rollout order. Each tier's bitmap is walked once (no per-host lookups),
 /// and the list of tier names is built once per distinct set of tiers.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "offsets has hosts.len() + 1 entries and i runs below hosts.len()"
+)]
 fn overlap_records<'a>(
     policy: &Policy,
     overlapping: &RoaringBitmap,
@@ -371,7 +379,7 @@ impl Groups {
                     };
                     let next = interned.len() as u32;
                     let id = *interned.entry(key).or_insert(next);
-                    if !groups.ids[start..].contains(&id) {
+                    if !groups.ids.get(start..).unwrap_or_default().contains(&id) {
                         groups.ids.push(id);
                     }
                 });
@@ -416,10 +424,11 @@ pub(crate) fn cut_batches(
     let mut counts: HashMap<(u32, usize), usize> = HashMap::new();
     let mut first_room: HashMap<u32, usize> = HashMap::new();
     fn find(next_open: &mut [usize], mut b: usize) -> usize {
-        while b < next_open.len() && next_open[b] != b {
-            let up = next_open[b];
-            if up < next_open.len() {
-                next_open[b] = next_open[up];
+        while let Some(&up) = next_open.get(b).filter(|up| **up != b) {
+            if let Some(&upper) = next_open.get(up) {
+                if let Some(slot) = next_open.get_mut(b) {
+                    *slot = upper;
+                }
             }
             b = up;
         }
@@ -443,9 +452,15 @@ pub(crate) fn cut_batches(
             batches.push(Vec::with_capacity(size.min(n)));
             next_open.push(b);
         }
-        batches[b].push(host);
-        if batches[b].len() >= size {
-            next_open[b] = b + 1;
+        // `b` is at most `batches.len()`, and a new batch was pushed when
+        // it was equal: both lists have an entry `b`.
+        if let Some(batch) = batches.get_mut(b) {
+            batch.push(host);
+            if batch.len() >= size {
+                if let Some(open) = next_open.get_mut(b) {
+                    *open = b + 1;
+                }
+            }
         }
         for g in host_groups {
             let c = counts.entry((*g, b)).or_insert(0);

@@ -9,7 +9,9 @@ use chrono_tz::Tz;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::error::Issues;
-use super::raw::{RawAmount, RawDate, RawPolicy, RawSettings, RawWindow};
+use super::raw::{
+    RawAmount, RawDate, RawMaxUnavailable, RawPolicy, RawSettings, RawTier, RawWindow,
+};
 use super::{
     Amount, MaxUnavailable, Overrides, Percent, Policy, PolicyError, Tier, WindowChoice, NORMAL,
 };
@@ -173,16 +175,55 @@ fn parse_date(raw: &RawDate, key: &str, issues: &mut Issues) -> Option<NaiveDate
 
 pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
     let mut issues = Issues::default();
+    let timezone = check_timezone(&raw, &mut issues);
+    let (catalog, catalog_ok) = check_scopes(&raw, &mut issues);
+    let windows = check_windows(&raw, timezone, &mut issues);
+    let (blackout_list, blackouts) = check_blackouts(&raw, timezone, &mut issues);
+    let names = WindowNames {
+        valid: &windows,
+        defined: &raw.windows,
+    };
+    let (defaults, severities) = check_settings(&raw, &names, &mut issues);
+    let tiers = check_tiers(&raw, &catalog, catalog_ok, &names, &mut issues);
+    let (order, waves) = check_tier_graph(&tiers, &mut issues);
+    let policy = Policy {
+        timezone,
+        exclusive: raw.exclusive,
+        catalog,
+        windows,
+        blackout_list,
+        blackouts,
+        defaults,
+        severities,
+        tiers,
+        order,
+        waves,
+    };
+    check_batches_fit(&policy, &mut issues);
+    if issues.0.is_empty() {
+        Ok(policy)
+    } else {
+        Err(PolicyError {
+            file: file.to_string(),
+            issues: issues.0,
+        })
+    }
+}
 
-    let timezone = match raw.timezone.as_deref() {
+/// The policy's zone; UTC when absent or unknown (reported).
+fn check_timezone(raw: &RawPolicy, issues: &mut Issues) -> Tz {
+    match raw.timezone.as_deref() {
         None => Tz::UTC,
         Some(name) => parse_timezone(name).unwrap_or_else(|e| {
             issues.push("timezone", e.to_string());
             Tz::UTC
         }),
-    };
+    }
+}
 
-    // Scopes: the catalog checks names, references and cycles as a whole.
+/// Scopes: the catalog checks names, references and cycles as a whole.
+/// Returns the catalog (empty when broken) and whether it was valid.
+fn check_scopes(raw: &RawPolicy, issues: &mut Issues) -> (Catalog, bool) {
     let mut catalog_ok = true;
     let catalog = match Catalog::new(raw.scopes.iter().map(|(k, v)| (k.clone(), v.clone()))) {
         Ok(c) => c,
@@ -199,7 +240,11 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
             Catalog::default()
         }
     };
+    (catalog, catalog_ok)
+}
 
+/// Windows that validate, by name.
+fn check_windows(raw: &RawPolicy, timezone: Tz, issues: &mut Issues) -> BTreeMap<String, Window> {
     let mut windows = BTreeMap::new();
     for (name, w) in &raw.windows {
         let key = format!("windows.{name}");
@@ -214,7 +259,7 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
             .every
             .parse::<Recurrence>()
             .map_err(|e| issues.push(format!("{key}.every"), e.to_string()));
-        let duration = parse_delta(&w.duration, &format!("{key}.duration"), &mut issues);
+        let duration = parse_delta(&w.duration, &format!("{key}.duration"), issues);
         let zone = match w.timezone.as_deref() {
             None => Some(timezone),
             Some(z) => parse_timezone(z)
@@ -241,12 +286,20 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
             );
         }
     }
+    windows
+}
 
+/// Blackouts as listed, and as intervals in the policy's zone.
+fn check_blackouts(
+    raw: &RawPolicy,
+    timezone: Tz,
+    issues: &mut Issues,
+) -> (Vec<(String, NaiveDate, NaiveDate)>, Blackouts) {
     let mut blackout_list = Vec::new();
     for (i, b) in raw.blackouts.iter().enumerate() {
         let key = format!("blackouts[{i}]");
-        let from = parse_date(&b.from, &format!("{key}.from"), &mut issues);
-        let to = parse_date(&b.to, &format!("{key}.to"), &mut issues);
+        let from = parse_date(&b.from, &format!("{key}.from"), issues);
+        let to = parse_date(&b.to, &format!("{key}.to"), issues);
         if let (Some(from), Some(to)) = (from, to) {
             if to <= from {
                 issues.push_help(
@@ -266,21 +319,35 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
         issues.push("blackouts", e.to_string());
         Blackouts::none()
     });
+    (blackout_list, blackouts)
+}
 
-    let names = WindowNames {
-        valid: &windows,
-        defined: &raw.windows,
-    };
-    let defaults = parse_overrides(&raw.defaults, "defaults", &names, &mut issues);
+/// `[defaults]` and every `[severity.NAME]`.
+fn check_settings(
+    raw: &RawPolicy,
+    names: &WindowNames<'_>,
+    issues: &mut Issues,
+) -> (Overrides, BTreeMap<String, Overrides>) {
+    let defaults = parse_overrides(&raw.defaults, "defaults", names, issues);
     let mut severities = BTreeMap::new();
     for (name, s) in &raw.severity {
         severities.insert(
             name.clone(),
-            parse_overrides(s, &format!("severity.{name}"), &names, &mut issues),
+            parse_overrides(s, &format!("severity.{name}"), names, issues),
         );
     }
+    (defaults, severities)
+}
 
-    // Tiers: names first, so that `after` can refer forward.
+/// Every tier: a unique name, a valid scope, known `after` tiers, its own
+/// settings and `max_unavailable`.
+fn check_tiers(
+    raw: &RawPolicy,
+    catalog: &Catalog,
+    catalog_ok: bool,
+    names: &WindowNames<'_>,
+    issues: &mut Issues,
+) -> Vec<Tier> {
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, t) in raw.tiers.iter().enumerate() {
         if t.name.trim().is_empty() {
@@ -320,33 +387,7 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
         let Some(scope) = scope.or_else(|| Scope::parse("false").ok()) else {
             continue;
         };
-        let mut after = Vec::new();
-        for (j, name) in t.after.iter().enumerate() {
-            let akey = format!("{key}.after[{j}]");
-            match index.get(name.as_str()) {
-                Some(&k) if k == i => {
-                    issues.push(akey, format!("tier `{}` comes after itself", t.name))
-                }
-                Some(&k) => {
-                    if !after.contains(&k) {
-                        after.push(k);
-                    }
-                }
-                None => {
-                    // Suggestions compare with every tier name; after many
-                    // unknown names they stop, so a huge bad file stays fast.
-                    let suggest = issues.0.len() < 50;
-                    let help = match closest(name, index.keys().copied().filter(|_| suggest)) {
-                        Some(g) => format!("did you mean `{g}`?"),
-                        None => format!(
-                            "known tiers: {}",
-                            index.keys().copied().collect::<Vec<_>>().join(", ")
-                        ),
-                    };
-                    issues.push_help(akey, format!("unknown tier `{name}`"), help);
-                }
-            }
-        }
+        let after = check_after(i, t, &index, issues);
         let own = parse_overrides(
             &RawSettings {
                 window: t.window.clone(),
@@ -358,37 +399,13 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
                 approval: t.approval,
             },
             &key,
-            &names,
-            &mut issues,
+            names,
+            issues,
         );
-        let max_unavailable = t.max_unavailable.as_ref().and_then(|m| {
-            let per = match crate::syntax::parse(&format!("has({})", m.per)) {
-                Ok(expr) => match expr.node {
-                    crate::syntax::ExprKind::Has(p) => Some(p.node),
-                    _ => None,
-                },
-                Err(_) => None,
-            };
-            if per.is_none() {
-                issues.push_help(
-                    format!("{key}.max_unavailable.per"),
-                    format!("`{}` is not a path", m.per),
-                    "write a path such as \"tags.cluster\" or \"facts.rack\"",
-                );
-            }
-            if m.count <= 0 {
-                issues.push_help(
-                    format!("{key}.max_unavailable.count"),
-                    format!("count = {} means no host could ever be patched, so the tier would never finish", m.count),
-                    "allow at least 1 host per group",
-                );
-                return None;
-            }
-            Some(MaxUnavailable {
-                per: per?,
-                count: usize::try_from(m.count).unwrap_or(usize::MAX),
-            })
-        });
+        let max_unavailable = t
+            .max_unavailable
+            .as_ref()
+            .and_then(|m| check_max_unavailable(m, &key, issues));
         if t.exclusive.is_some() {
             issues.push_help(
                 format!("{key}.exclusive"),
@@ -405,8 +422,92 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
             contact: t.contact.clone().unwrap_or_default(),
         });
     }
+    tiers
+}
 
-    // The tier graph: cycles name every tier on them.
+/// A tier's `after` list as tier indices: each known, none itself, no
+/// duplicates.
+fn check_after(
+    i: usize,
+    t: &RawTier,
+    index: &BTreeMap<&str, usize>,
+    issues: &mut Issues,
+) -> Vec<usize> {
+    let key = format!("tiers[{i}]");
+    let mut after = Vec::new();
+    for (j, name) in t.after.iter().enumerate() {
+        let akey = format!("{key}.after[{j}]");
+        match index.get(name.as_str()) {
+            Some(&k) if k == i => {
+                issues.push(akey, format!("tier `{}` comes after itself", t.name))
+            }
+            Some(&k) => {
+                if !after.contains(&k) {
+                    after.push(k);
+                }
+            }
+            None => {
+                // Suggestions compare with every tier name; after many
+                // unknown names they stop, so a huge bad file stays fast.
+                let suggest = issues.0.len() < 50;
+                let help = match closest(name, index.keys().copied().filter(|_| suggest)) {
+                    Some(g) => format!("did you mean `{g}`?"),
+                    None => format!(
+                        "known tiers: {}",
+                        index.keys().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                issues.push_help(akey, format!("unknown tier `{name}`"), help);
+            }
+        }
+    }
+    after
+}
+
+/// `max_unavailable`: a path to group by and a positive count.
+fn check_max_unavailable(
+    m: &RawMaxUnavailable,
+    key: &str,
+    issues: &mut Issues,
+) -> Option<MaxUnavailable> {
+    let per = match crate::syntax::parse(&format!("has({})", m.per)) {
+        Ok(expr) => match expr.node {
+            crate::syntax::ExprKind::Has(p) => Some(p.node),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    if per.is_none() {
+        issues.push_help(
+            format!("{key}.max_unavailable.per"),
+            format!("`{}` is not a path", m.per),
+            "write a path such as \"tags.cluster\" or \"facts.rack\"",
+        );
+    }
+    if m.count <= 0 {
+        issues.push_help(
+            format!("{key}.max_unavailable.count"),
+            format!(
+                "count = {} means no host could ever be patched, so the tier would never finish",
+                m.count
+            ),
+            "allow at least 1 host per group",
+        );
+        return None;
+    }
+    Some(MaxUnavailable {
+        per: per?,
+        count: usize::try_from(m.count).unwrap_or(usize::MAX),
+    })
+}
+
+/// The tier graph: cycles name every tier on them; without cycles, the
+/// rollout order and each tier's wave.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "graph nodes are created for every tier index, and SCC members are graph nodes; components are never empty"
+)]
+fn check_tier_graph(tiers: &[Tier], issues: &mut Issues) -> (Vec<usize>, Vec<usize>) {
     let mut graph: DiGraph<usize, ()> = DiGraph::new();
     let nodes: Vec<NodeIndex> = (0..tiers.len()).map(|i| graph.add_node(i)).collect();
     for (i, t) in tiers.iter().enumerate() {
@@ -432,28 +533,18 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
             );
         }
     }
-    let (order, waves) = if cyclic {
+    if cyclic {
         (Vec::new(), Vec::new())
     } else {
-        rollout_order(&tiers)
-    };
+        rollout_order(tiers)
+    }
+}
 
-    // Every batch must fit in its window, under every severity.
+/// Every batch must fit in its window, under every severity.
+fn check_batches_fit(policy: &Policy, issues: &mut Issues) {
     let mut severity_names: Vec<String> = vec![NORMAL.to_string()];
-    severity_names.extend(severities.keys().filter(|s| *s != NORMAL).cloned());
-    let provisional = Policy {
-        timezone,
-        exclusive: raw.exclusive,
-        catalog,
-        windows,
-        blackout_list,
-        blackouts,
-        defaults,
-        severities,
-        tiers,
-        order,
-        waves,
-    };
+    severity_names.extend(policy.severities.keys().filter(|s| *s != NORMAL).cloned());
+    let provisional = policy;
     for (i, tier) in provisional.tiers.iter().enumerate() {
         for severity in &severity_names {
             let s = provisional.settings(i, severity);
@@ -491,18 +582,13 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
             }
         }
     }
-
-    if issues.0.is_empty() {
-        Ok(provisional)
-    } else {
-        Err(PolicyError {
-            file: file.to_string(),
-            issues: issues.0,
-        })
-    }
 }
 
 /// Kahn's algorithm with ties broken by file order, and each tier's wave.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "indices are tier positions below tiers.len(), the length of every table here"
+)]
 fn rollout_order(tiers: &[Tier]) -> (Vec<usize>, Vec<usize>) {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;

@@ -42,7 +42,7 @@ impl fmt::Display for PolicyIssue {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {}", issues_text(.issues))]
 pub struct PolicyError {
-    /// The file the policy came from (as given to [`Policy::from_toml`]).
+    /// The file the policy came from (as given to [`Policy::from_toml`](super::Policy::from_toml)).
     pub file: String,
     /// Every problem, in the order of the file's sections.
     pub issues: Vec<PolicyIssue>,

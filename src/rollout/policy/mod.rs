@@ -1,5 +1,5 @@
 //! Rollout policy files: TOML read into raw serde types, then validated into
-//! a [`Policy`] that cannot be constructed invalid (ROLLOUT.md rule 1).
+//! a [`Policy`] that cannot be constructed invalid (`docs/policy.md`).
 //!
 //! Every problem is collected, not just the first, and each names the key
 //! path (`tiers[2].after[0]`) and, for expressions, the span inside the

@@ -366,6 +366,10 @@ impl Policy {
     /// Warnings that need no fleet: a tier whose scope mentions `prod` and
     /// that does not come, directly or through others, after a tier with a
     /// soak.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "order and after hold tier indices below tiers.len(), validated when the policy was built"
+    )]
     pub fn warnings(&self) -> Vec<Warning> {
         // In rollout order every predecessor is settled first: one pass.
         let mut soaked_before = vec![false; self.tiers.len()];

@@ -1,4 +1,4 @@
-//! Running a plan (ROLLOUT.md rule 8): the rollout state that a patch tool
+//! Running a plan (`docs/running.md`): the rollout state that a patch tool
 //! drives step by step, persists between runs, and can trust.
 //!
 //! This module owns the state machine: what may happen next
