@@ -37,9 +37,9 @@ impl fmt::Display for Span {
 /// An error of kind `K` at a span of a source text: what is wrong, where
 /// (bytes and line:column), and how to fix it where a fix is known.
 ///
-/// Each phase has its own kinds ([`ParseErrorKind`](crate::syntax::ParseErrorKind),
-/// [`BindErrorKind`](crate::scope::BindErrorKind)); [`ScopeError`](crate::ScopeError)
-/// wraps both.
+/// Each phase has its own kinds (`syntax::ParseErrorKind`,
+/// `BindErrorKind`); `ScopeError` wraps both. This module names none of
+/// them: it sits below every layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located<K> {
     kind: K,

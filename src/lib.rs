@@ -46,7 +46,6 @@
 #![warn(missing_docs)]
 
 pub mod diagnostic;
-mod error;
 mod exec;
 mod fleet;
 pub mod rollout;
@@ -56,9 +55,10 @@ pub mod syntax;
 pub mod testgen;
 pub(crate) mod value;
 
-pub use error::{ScopeError, ScopeErrorKind};
 pub use exec::engine::{HostId, IndexError, IndexedFleet, Selection};
 pub use exec::reference;
 pub use fleet::{Fleet, FleetError, Host};
-pub use scope::{BindError, BindErrorKind, Catalog, CatalogError, Scope};
+pub use scope::{
+    BindError, BindErrorKind, Catalog, CatalogError, Scope, ScopeError, ScopeErrorKind,
+};
 pub use syntax::Limits;

@@ -13,11 +13,10 @@ mod store;
 
 pub use plan::{
     Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, PlanError, TierChange, TierPlan, WindowSpec,
-    MANY_OCCURRENCES,
 };
 pub use policy::{
     scopes_from_toml, Amount, MaxUnavailable, Overrides, Percent, Policy, PolicyError, PolicyIssue,
-    Rounding, ScopesError, Settings, Tier, Warning, WindowChoice, NORMAL,
+    Rounding, ScopesError, Settings, Tier, Warning, WindowChoice, MANY_OCCURRENCES, NORMAL,
 };
 pub use run::{
     Action, BatchRun, Event, EventKind, HostResult, Outcome, Rollout, RunError, Signoff,

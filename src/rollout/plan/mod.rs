@@ -16,7 +16,6 @@ mod text;
 mod types;
 
 pub use error::PlanError;
-pub use planner::MANY_OCCURRENCES;
 pub use types::{
     Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, TierChange, TierPlan, WindowSpec,
 };

@@ -11,12 +11,8 @@ use super::{Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, PlanError, TierPla
 use crate::exec::engine::{HostId, IndexedFleet};
 use crate::fleet::Host;
 use crate::rollout::calendar::{earliest_slot, Availability, HORIZON_DAYS};
-use crate::rollout::policy::{Policy, Warning};
+use crate::rollout::policy::{Policy, Warning, MANY_OCCURRENCES};
 use crate::value::{for_each_value, HostValue};
-
-/// A tier whose batches span more than this many window occurrences gets a
-/// warning: it would take months.
-pub const MANY_OCCURRENCES: usize = 8;
 
 /// Which hosts each tier's scope selects, by position in the fleet.
 /// Planning takes these as input so that any evaluator can supply them.

@@ -20,7 +20,7 @@ pub use model::{
     Amount, MaxUnavailable, Overrides, Percent, Policy, Rounding, Settings, Tier, WindowChoice,
     NORMAL,
 };
-pub use warning::Warning;
+pub use warning::{Warning, MANY_OCCURRENCES};
 
 use check::validate;
 use error::shape_error;

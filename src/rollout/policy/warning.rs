@@ -4,6 +4,10 @@ use std::fmt;
 
 use chrono::NaiveDate;
 
+/// A tier whose batches span more than this many window occurrences gets a
+/// warning: it would take months.
+pub const MANY_OCCURRENCES: usize = 8;
+
 /// A legal but risky policy or plan: each is printed as one sentence, and
 /// embedders can match on the kind instead of the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +25,7 @@ pub enum Warning {
         tier: String,
     },
     /// A tier's batches span more than
-    /// [`MANY_OCCURRENCES`](crate::rollout::plan::MANY_OCCURRENCES) window
+    /// [`MANY_OCCURRENCES`] window
     /// occurrences (needs a plan).
     ManyOccurrences {
         /// The tier.
@@ -51,7 +55,7 @@ impl fmt::Display for Warning {
             } => write!(
                 f,
                 "tier `{tier}` needs more than {} occurrences of window `{window}` ({batches} batches, finishing {}); it would take months",
-                crate::rollout::plan::MANY_OCCURRENCES,
+                MANY_OCCURRENCES,
                 finish.format("%Y-%m-%d")
             ),
         }

@@ -9,7 +9,7 @@
 //! leaves the state exactly as it was, byte for byte once serialized.
 //!
 //! It must not read the clock (every instant is passed in), touch files
-//! (that is [`super::store`]), or evaluate a scope: the hosts are the ones
+//! (that is the `store` module, above this one), or evaluate a scope: the hosts are the ones
 //! the plan froze (rule 9).
 //!
 //! Decisions that rule 8 leaves open, written out in `docs/running.md`:

@@ -13,74 +13,12 @@ use std::sync::Arc;
 use regex::Regex;
 use regex_syntax::hir::{Hir, Look};
 
-use crate::diagnostic::{closest, Located, Span};
+mod error;
+
+pub use error::{BindError, BindErrorKind, ScopeError, ScopeErrorKind};
+
+use crate::diagnostic::{closest, Span};
 use crate::syntax::{CmpOp, Expr, ExprKind, Limits, Literal, Path};
-use crate::ScopeError;
-
-/// An error found while binding a parsed expression to a catalog: an
-/// unknown or cyclic `@name`, an expression too large or deep once named
-/// scopes are expanded, an invalid regex or glob.
-pub type BindError = Located<BindErrorKind>;
-
-/// What is wrong with a scope once its names and patterns are resolved.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BindErrorKind {
-    /// `matches` with a pattern the regex engine rejects.
-    #[error("invalid regex: {reason}")]
-    InvalidRegex {
-        /// The regex engine's explanation.
-        reason: String,
-    },
-    /// `like` with a pattern that is not a valid glob.
-    #[error("invalid glob: {reason}")]
-    InvalidGlob {
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// `@NAME` names no scope in the catalog.
-    #[error("unknown scope `@{name}`; known scopes: {}", known_list(.known))]
-    UnknownScope {
-        /// The name as written.
-        name: String,
-        /// Every name the catalog knows, sorted.
-        known: Vec<String>,
-    },
-    /// Named scopes refer to each other in a circle.
-    #[error("named scopes form a cycle: {}", .cycle.iter().map(|n| format!("@{n}")).collect::<Vec<_>>().join(" -> "))]
-    ScopeCycle {
-        /// The scopes on the cycle, the first repeated at the end.
-        cycle: Vec<String>,
-    },
-    /// Named scopes expand to more than the configured limit.
-    #[error("with its named scopes expanded the expression has {what}; the limit is {limit}")]
-    TooLarge {
-        /// What exceeded the limit, in words.
-        what: String,
-        /// The limit.
-        limit: usize,
-    },
-    /// Parentheses or `not`s nest deeper than the limit once named scopes
-    /// are expanded.
-    #[error("the expression nests deeper than the limit of {limit} levels")]
-    TooDeep {
-        /// The limit.
-        limit: usize,
-    },
-}
-
-fn known_list(known: &[String]) -> String {
-    if known.is_empty() {
-        "none (no scopes are defined)".to_string()
-    } else {
-        known
-            .iter()
-            .map(|n| format!("@{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
 use crate::value::Glob;
 
 /// A checked expression node. Mirrors the AST, with references resolved to
@@ -841,7 +779,7 @@ mod tests {
         assert!(
             matches!(
                 err.kind(),
-                crate::ScopeErrorKind::Bind(BindErrorKind::InvalidRegex { .. })
+                ScopeErrorKind::Bind(BindErrorKind::InvalidRegex { .. })
             ),
             "{err:?}"
         );
@@ -856,7 +794,7 @@ mod tests {
         assert!(
             matches!(
                 err.kind(),
-                crate::ScopeErrorKind::Bind(BindErrorKind::InvalidGlob { .. })
+                ScopeErrorKind::Bind(BindErrorKind::InvalidGlob { .. })
             ),
             "{err:?}"
         );
