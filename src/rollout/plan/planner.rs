@@ -11,7 +11,7 @@ use super::{Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, PlanError, TierPla
 use crate::exec::engine::{HostId, IndexedFleet};
 use crate::fleet::Host;
 use crate::rollout::calendar::{earliest_slot, Availability, HORIZON_DAYS};
-use crate::rollout::policy::{Policy, Warning, MANY_OCCURRENCES};
+use crate::rollout::policy::{Policy, Settings, Warning, MANY_OCCURRENCES};
 use crate::value::{for_each_value, HostValue};
 
 /// Which hosts each tier's scope selects, by position in the fleet.
@@ -46,10 +46,6 @@ impl Plan {
     /// The planner proper. `universe` holds the ids of every host, in fleet
     /// order (ascending ids); `host` finds a host by id; `selections` hold
     /// each tier's selected ids, in file order.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "tier indices come from the validated policy's order and `after` lists, all below its tier count"
-    )]
     pub(crate) fn from_parts<'h>(
         policy: &Policy,
         universe: &RoaringBitmap,
@@ -58,34 +54,12 @@ impl Plan {
         start: DateTime<Utc>,
         severity: &str,
     ) -> Result<Plan, PlanError> {
-        if !policy.knows_severity(severity) {
-            let mut known = vec![crate::rollout::policy::NORMAL.to_string()];
-            known.extend(
-                policy
-                    .severities()
-                    .filter(|s| *s != crate::rollout::policy::NORMAL)
-                    .map(str::to_string),
-            );
-            return Err(PlanError::UnknownSeverity {
-                severity: severity.to_string(),
-                known,
-            });
-        }
+        check_severity(policy, severity)?;
         let empty = RoaringBitmap::new();
         let selection = |t: usize| selections.get(t).unwrap_or(&empty);
         let name = |i: u32| host(i).map_or("", |h| h.name.as_str());
-
-        // Assignment: the first tier in rollout order wins.
-        let mut taken = RoaringBitmap::new();
-        let mut overlapping = RoaringBitmap::new();
-        let mut members: Vec<RoaringBitmap> = vec![RoaringBitmap::new(); policy.tiers().len()];
-        for &t in policy.order() {
-            let sel = selection(t);
-            overlapping |= sel & &taken;
-            members[t] = sel - &taken;
-            taken |= sel;
-        }
-        let overlaps = overlap_records(policy, &overlapping, &selection, &name);
+        let assignment = assign(policy, &selection);
+        let overlaps = overlap_records(policy, &assignment.overlapping, &selection, &name);
         if policy.exclusive() {
             if let Some(first) = overlaps.first() {
                 return Err(PlanError::Overlap {
@@ -95,7 +69,7 @@ impl Plan {
                 });
             }
         }
-        let unassigned = (universe - &taken)
+        let unassigned = (universe - &assignment.taken)
             .iter()
             .map(|h| name(h).to_string())
             .collect();
@@ -122,123 +96,231 @@ impl Plan {
 
         // Timing, in rollout order so predecessors are always known.
         let mut finished: BTreeMap<usize, (DateTime<Utc>, TimeDelta)> = BTreeMap::new();
-        let horizon = TimeDelta::days(HORIZON_DAYS);
         for &t in policy.order() {
-            let tier = &policy.tiers()[t];
-            let settings = policy.settings(t, severity);
-            let mut ready = start;
-            for (finish, soak) in tier.after.iter().filter_map(|a| finished.get(a)) {
-                ready = ready.max(shift(*finish, *soak, &tier.name)?);
-            }
-            let positions: Vec<u32> = members[t].iter().collect();
-            // Each name is read from the fleet once; batches copy from here,
-            // which is still in cache, rather than from the fleet again.
-            let names = names_of(&positions, host);
-            let batch_size = settings.batch.batch_size(positions.len());
-            let groups = tier.max_unavailable.as_ref().map(|m| {
-                (
-                    Groups::of(positions.iter().map(|p| host(*p)), &m.per),
-                    m.count,
-                )
-            });
-            let cut = cut_batches(
-                positions.len(),
-                batch_size,
-                groups.as_ref().map(|(g, l)| (g, *l)),
-            );
-            let (availability, zone) = policy.availability(&settings.window);
-            let mut batches = Vec::with_capacity(cut.len());
-            let mut not_before = ready.max(shift(start, settings.notice, &tier.name)?);
-            for (b, members) in cut.iter().enumerate() {
-                let Some(slot) = earliest_slot(
-                    &availability,
-                    policy.blackouts(),
-                    not_before,
-                    settings.batch_duration,
-                    horizon,
-                ) else {
-                    return Err(PlanError::NoSlot {
-                        tier: tier.name.clone(),
-                        batch: b + 1,
-                        window: settings.window.to_string(),
-                        after: not_before,
-                    });
-                };
-                let end = shift(slot, settings.batch_duration, &tier.name)?;
-                batches.push(Batch {
-                    start: slot,
-                    end,
-                    hosts: members
-                        .iter()
-                        .filter_map(|k| names.get(*k).cloned())
-                        .collect(),
-                });
-                not_before = end;
-            }
-            let finish = batches.last().map_or(ready, |b| b.end);
-            finished.insert(t, (finish, settings.soak));
-            if positions.is_empty() {
-                plan.empty_tiers.push(tier.name.clone());
-                plan.warnings.push(
-                    Warning::EmptyTier {
-                        tier: tier.name.clone(),
-                    }
-                    .to_string(),
-                );
-            }
-            if let (Availability::Window(w), Some(first), Some(last)) =
-                (&availability, batches.first(), batches.last())
-            {
-                let spanned = w
-                    .occurrences(first.start)
-                    .take_while(|o| o.start <= last.start)
-                    .take(MANY_OCCURRENCES + 1)
-                    .count();
-                if spanned > MANY_OCCURRENCES {
-                    plan.warnings.push(
-                        Warning::ManyOccurrences {
-                            tier: tier.name.clone(),
-                            window: settings.window.to_string(),
-                            batches: batches.len(),
-                            finish: finish.date_naive(),
-                        }
-                        .to_string(),
-                    );
-                }
-            }
-            plan.tiers.push(TierPlan {
-                name: tier.name.clone(),
-                wave: policy.waves().get(t).copied().unwrap_or(0),
-                after: tier
-                    .after
-                    .iter()
-                    .map(|a| policy.tiers()[*a].name.clone())
-                    .collect(),
-                ready,
-                notice: match batches.first() {
-                    Some(b) => Some(shift(b.start, -settings.notice, &tier.name)?),
-                    None => None,
-                },
-                finish,
-                approval: settings.approval,
-                window: WindowSpec::of(&settings.window, &availability),
-                timezone: zone.name().to_string(),
-                batch_size,
-                batch_setting: settings.batch.to_string(),
-                batch_duration: settings.batch_duration,
-                max_failures: settings.max_failures.allowed_failures(positions.len()),
-                soak: settings.soak,
-                notice_period: settings.notice,
-                max_unavailable: tier.max_unavailable.as_ref().map(|m| GroupLimit {
-                    per: m.per.to_string(),
-                    count: m.count,
-                }),
-                contact: tier.contact.clone(),
-                hosts: names,
-                batches,
-            });
+            let members = assignment.members.get(t).unwrap_or(&empty);
+            let tier = plan_tier(
+                policy, t, members, host, &finished, start, severity, &mut plan,
+            )?;
+            finished.insert(t, (tier.finish, tier.soak));
+            plan.tiers.push(tier);
         }
         Ok(plan)
+    }
+}
+
+/// One tier's plan: ready after its predecessors' finish and soak, cut into
+/// batches, each batch in the earliest slot of its window. Warnings about
+/// the tier go into `plan`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the planner's state, passed explicitly rather than bundled for one caller"
+)]
+fn plan_tier<'h>(
+    policy: &Policy,
+    t: usize,
+    members: &RoaringBitmap,
+    host: &(dyn Fn(u32) -> Option<&'h Host> + Sync),
+    finished: &BTreeMap<usize, (DateTime<Utc>, TimeDelta)>,
+    start: DateTime<Utc>,
+    severity: &str,
+    plan: &mut Plan,
+) -> Result<TierPlan, PlanError> {
+    let Some(tier) = policy.tiers().get(t) else {
+        return Err(PlanError::OutOfRange {
+            tier: format!("#{t}"),
+        });
+    };
+    let settings = policy.settings(t, severity);
+    let mut ready = start;
+    for (finish, soak) in tier.after.iter().filter_map(|a| finished.get(a)) {
+        ready = ready.max(shift(*finish, *soak, &tier.name)?);
+    }
+    let positions: Vec<u32> = members.iter().collect();
+    // Each name is read from the fleet once; batches copy from here,
+    // which is still in cache, rather than from the fleet again.
+    let names = names_of(&positions, host);
+    let batch_size = settings.batch.batch_size(positions.len());
+    let groups = tier.max_unavailable.as_ref().map(|m| {
+        (
+            Groups::of(positions.iter().map(|p| host(*p)), &m.per),
+            m.count,
+        )
+    });
+    let cut = cut_batches(
+        positions.len(),
+        batch_size,
+        groups.as_ref().map(|(g, l)| (g, *l)),
+    );
+    let (availability, zone) = policy.availability(&settings.window);
+    let not_before = ready.max(shift(start, settings.notice, &tier.name)?);
+    let batches = slot_batches(
+        policy,
+        &availability,
+        &settings,
+        &tier.name,
+        &cut,
+        &names,
+        not_before,
+    )?;
+    let finish = batches.last().map_or(ready, |b| b.end);
+    if positions.is_empty() {
+        plan.empty_tiers.push(tier.name.clone());
+        plan.warnings.push(
+            Warning::EmptyTier {
+                tier: tier.name.clone(),
+            }
+            .to_string(),
+        );
+    }
+    if let Some(warning) = occurrence_warning(&availability, &tier.name, &settings, &batches) {
+        plan.warnings.push(warning.to_string());
+    }
+    Ok(TierPlan {
+        name: tier.name.clone(),
+        wave: policy.waves().get(t).copied().unwrap_or(0),
+        after: tier
+            .after
+            .iter()
+            .filter_map(|a| policy.tiers().get(*a))
+            .map(|a| a.name.clone())
+            .collect(),
+        ready,
+        notice: match batches.first() {
+            Some(b) => Some(shift(b.start, -settings.notice, &tier.name)?),
+            None => None,
+        },
+        finish,
+        approval: settings.approval,
+        window: WindowSpec::of(&settings.window, &availability),
+        timezone: zone.name().to_string(),
+        batch_size,
+        batch_setting: settings.batch.to_string(),
+        batch_duration: settings.batch_duration,
+        max_failures: settings.max_failures.allowed_failures(positions.len()),
+        soak: settings.soak,
+        notice_period: settings.notice,
+        max_unavailable: tier.max_unavailable.as_ref().map(|m| GroupLimit {
+            per: m.per.to_string(),
+            count: m.count,
+        }),
+        contact: tier.contact.clone(),
+        hosts: names,
+        batches,
+    })
+}
+
+/// Each batch in the earliest slot of its window from `not_before`, one
+/// after another.
+fn slot_batches(
+    policy: &Policy,
+    availability: &Availability,
+    settings: &Settings,
+    tier: &str,
+    cut: &[Vec<usize>],
+    names: &[String],
+    mut not_before: DateTime<Utc>,
+) -> Result<Vec<Batch>, PlanError> {
+    let horizon = TimeDelta::days(HORIZON_DAYS);
+    let mut batches = Vec::with_capacity(cut.len());
+    for (b, members) in cut.iter().enumerate() {
+        let Some(slot) = earliest_slot(
+            availability,
+            policy.blackouts(),
+            not_before,
+            settings.batch_duration,
+            horizon,
+        ) else {
+            return Err(PlanError::NoSlot {
+                tier: tier.to_string(),
+                batch: b + 1,
+                window: settings.window.to_string(),
+                after: not_before,
+            });
+        };
+        let end = shift(slot, settings.batch_duration, tier)?;
+        batches.push(Batch {
+            start: slot,
+            end,
+            hosts: members
+                .iter()
+                .filter_map(|k| names.get(*k).cloned())
+                .collect(),
+        });
+        not_before = end;
+    }
+    Ok(batches)
+}
+
+/// A warning when a tier's batches span more than [`MANY_OCCURRENCES`]
+/// occurrences of its window.
+fn occurrence_warning(
+    availability: &Availability,
+    tier: &str,
+    settings: &Settings,
+    batches: &[Batch],
+) -> Option<Warning> {
+    let (Availability::Window(w), Some(first), Some(last)) =
+        (availability, batches.first(), batches.last())
+    else {
+        return None;
+    };
+    let spanned = w
+        .occurrences(first.start)
+        .take_while(|o| o.start <= last.start)
+        .take(MANY_OCCURRENCES + 1)
+        .count();
+    (spanned > MANY_OCCURRENCES).then(|| Warning::ManyOccurrences {
+        tier: tier.to_string(),
+        window: settings.window.to_string(),
+        batches: batches.len(),
+        finish: last.end.date_naive(),
+    })
+}
+
+/// The severity must be `normal` or one the policy defines.
+fn check_severity(policy: &Policy, severity: &str) -> Result<(), PlanError> {
+    if policy.knows_severity(severity) {
+        return Ok(());
+    }
+    let mut known = vec![crate::rollout::policy::NORMAL.to_string()];
+    known.extend(
+        policy
+            .severities()
+            .filter(|s| *s != crate::rollout::policy::NORMAL)
+            .map(str::to_string),
+    );
+    Err(PlanError::UnknownSeverity {
+        severity: severity.to_string(),
+        known,
+    })
+}
+
+/// Which tier each host joins: the first in rollout order that selects it.
+struct Assignment {
+    /// Each tier's hosts, by tier index.
+    members: Vec<RoaringBitmap>,
+    /// Hosts some tier selects.
+    taken: RoaringBitmap,
+    /// Hosts more than one tier selects.
+    overlapping: RoaringBitmap,
+}
+
+fn assign<'s>(policy: &Policy, selection: &dyn Fn(usize) -> &'s RoaringBitmap) -> Assignment {
+    let mut taken = RoaringBitmap::new();
+    let mut overlapping = RoaringBitmap::new();
+    let mut members: Vec<RoaringBitmap> = vec![RoaringBitmap::new(); policy.tiers().len()];
+    for &t in policy.order() {
+        let sel = selection(t);
+        overlapping |= sel & &taken;
+        if let Some(m) = members.get_mut(t) {
+            *m = sel - &taken;
+        }
+        taken |= sel;
+    }
+    Assignment {
+        members,
+        taken,
+        overlapping,
     }
 }
 
