@@ -192,60 +192,18 @@ impl Catalog {
             sources.insert(name, Arc::from(source.into()));
         }
         let names: Vec<String> = sources.keys().cloned().collect();
-        let scope_err = |name: &str, source: &str, error: ScopeError| CatalogError::Scope {
-            name: name.to_string(),
-            expression: source.to_string(),
-            error: Box::new(error),
-        };
+        let scope_err = scope_error;
 
         // Parse everything first so that references can be checked as a whole.
-        let mut parsed = Vec::with_capacity(sources.len());
+        let mut parsed: Vec<Parsed> = Vec::with_capacity(sources.len());
         for (name, source) in &sources {
             let expr = crate::syntax::parse_with(source, &limits)
                 .map_err(|e| scope_err(name, source, e.into()))?;
             parsed.push((name.clone(), source.clone(), expr));
         }
-        let mut edges: Vec<Vec<(usize, Span)>> = Vec::with_capacity(parsed.len());
-        for (name, source, expr) in &parsed {
-            let mut refs = Vec::new();
-            collect_refs(expr, &mut refs);
-            let mut resolved = Vec::new();
-            for (target, span) in refs {
-                match names.binary_search(&target) {
-                    Ok(i) => resolved.push((i, span)),
-                    Err(_) => {
-                        return Err(scope_err(
-                            name,
-                            source,
-                            unknown_scope(&names, &target, span, source).into(),
-                        ))
-                    }
-                }
-            }
-            edges.push(resolved);
-        }
-        let order = match topological_order(&edges) {
-            Ok(order) => order,
-            Err((cycle, span)) => {
-                // The closing reference stands in the last scope of the cycle.
-                // A cycle holds at least one scope.
-                let (first, last) = (cycle.first().copied(), cycle.last().copied());
-                let (first, last) = (first.unwrap_or(0), last.unwrap_or(0));
-                let (name, source, _) = &parsed[last];
-                let mut names_on_cycle: Vec<String> =
-                    cycle.iter().map(|i| parsed[*i].0.clone()).collect();
-                names_on_cycle.push(parsed[first].0.clone());
-                let error = BindError::new(
-                    BindErrorKind::ScopeCycle {
-                        cycle: names_on_cycle,
-                    },
-                    span,
-                    source,
-                )
-                .with_help("a scope cannot include itself, directly or through others; remove one of these references");
-                return Err(scope_err(name, source, error.into()));
-            }
-        };
+        let edges = resolve_references(&parsed, &names)?;
+        let order = topological_order(&edges)
+            .map_err(|(cycle, span)| cycle_error(&parsed, &cycle, span))?;
 
         // Check in dependency order so that each scope's expanded cost is
         // known before a scope that refers to it.
@@ -428,6 +386,69 @@ impl CatalogInner {
             _ => Cost { nodes: 1, depth: 0 },
         }
     }
+}
+
+/// A parsed named scope: its name, its text and its tree.
+type Parsed = (String, Arc<str>, Expr);
+
+fn scope_error(name: &str, source: &str, error: ScopeError) -> CatalogError {
+    CatalogError::Scope {
+        name: name.to_string(),
+        expression: source.to_string(),
+        error: Box::new(error),
+    }
+}
+
+/// Each scope's references as (index into `names`, span), refusing an
+/// unknown name.
+fn resolve_references(
+    parsed: &[Parsed],
+    names: &[String],
+) -> Result<Vec<Vec<(usize, Span)>>, CatalogError> {
+    let mut edges = Vec::with_capacity(parsed.len());
+    for (name, source, expr) in parsed {
+        let mut refs = Vec::new();
+        collect_refs(expr, &mut refs);
+        let mut resolved = Vec::new();
+        for (target, span) in refs {
+            match names.binary_search(&target) {
+                Ok(i) => resolved.push((i, span)),
+                Err(_) => {
+                    return Err(scope_error(
+                        name,
+                        source,
+                        unknown_scope(names, &target, span, source).into(),
+                    ))
+                }
+            }
+        }
+        edges.push(resolved);
+    }
+    Ok(edges)
+}
+
+/// The error for scopes that refer to each other in a circle, placed at
+/// the closing reference, which stands in the last scope of the cycle.
+fn cycle_error(parsed: &[Parsed], cycle: &[usize], span: Span) -> CatalogError {
+    let name_of = |i: &usize| parsed.get(*i).map_or("", |p| p.0.as_str());
+    let mut names_on_cycle: Vec<String> = cycle.iter().map(|i| name_of(i).to_string()).collect();
+    // A cycle holds at least one scope.
+    names_on_cycle.push(cycle.first().map_or("", name_of).to_string());
+    let (name, source) = cycle
+        .last()
+        .and_then(|i| parsed.get(*i))
+        .map_or(("", ""), |p| (p.0.as_str(), &*p.1));
+    let error = BindError::new(
+        BindErrorKind::ScopeCycle {
+            cycle: names_on_cycle,
+        },
+        span,
+        source,
+    )
+    .with_help(
+        "a scope cannot include itself, directly or through others; remove one of these references",
+    );
+    scope_error(name, source, error.into())
 }
 
 fn unknown_scope(names: &[String], target: &str, span: Span, source: &str) -> BindError {

@@ -172,7 +172,13 @@ impl<'s> Builder<'s> {
                     "<" => CmpOp::Lt,
                     "<=" => CmpOp::Le,
                     ">" => CmpOp::Gt,
-                    _ => CmpOp::Ge,
+                    ">=" => CmpOp::Ge,
+                    other => {
+                        return Err(internal(
+                            self.source,
+                            &format!("the grammar accepted `{other}` as an operator"),
+                        ))
+                    }
                 };
                 let value = self.literal(value)?;
                 if op.is_ordering() && matches!(value.node, Literal::Bool(_)) {
