@@ -31,7 +31,8 @@
 //! - [`scope`]: named scopes ([`Catalog`]) and checked, compiled [`Scope`]s.
 //! - [`exec`]: evaluation — the indexed engine ([`IndexedFleet`]) and the
 //!   [`reference`] interpreter it is proven equal to.
-//! - [`fleet`]: hosts and fleet files; [`value`]: how values compare.
+//! - [`fleet`]: hosts and fleet files; [`value`]: how values compare;
+//!   [`versions`]: the Debian, RPM and SemVer version orders.
 //! - [`rollout`]: policies, calendars, plans.
 //!
 //! The language is described in `docs/language.md`, policies in
@@ -49,6 +50,7 @@ pub mod syntax;
 #[doc(hidden)]
 pub mod testgen;
 pub mod value;
+pub mod versions;
 
 pub use exec::engine::{HostId, IndexedFleet, Selection};
 pub use exec::reference;
