@@ -8,6 +8,8 @@ use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::versions::VersionScheme;
+
 /// A byte range `[start, end)` in the source of an expression.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
@@ -188,6 +190,15 @@ pub enum Literal {
     Bool(bool),
     /// `version("...")`: compares in natural version order.
     Version(String),
+    /// `dpkg("...")`, `rpm("...")` or `semver("...")`: compares in that
+    /// package manager's version order. The text is a valid version of
+    /// the scheme (checked when the expression is parsed).
+    Package {
+        /// Whose order: Debian, RPM or SemVer.
+        scheme: VersionScheme,
+        /// The version as written inside the quotes.
+        text: String,
+    },
     /// An instant, absolute or relative to `now()`.
     Instant(Instant),
 }
@@ -200,6 +211,7 @@ impl Literal {
             Literal::Number(_) => "number",
             Literal::Bool(_) => "boolean",
             Literal::Version(_) => "version",
+            Literal::Package { scheme, .. } => scheme.title(),
             Literal::Instant(_) => "instant",
         }
     }

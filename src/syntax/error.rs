@@ -67,6 +67,17 @@ pub enum ScopeErrorKind {
         /// The text as written.
         text: String,
     },
+    /// `dpkg("...")`, `rpm("...")` or `semver("...")` with a text that is
+    /// not a valid version of that scheme.
+    #[error("`{text}` is not a valid {scheme}: {reason}")]
+    InvalidVersion {
+        /// "Debian version", "RPM version" or "SemVer version".
+        scheme: &'static str,
+        /// The text inside the quotes, escapes applied.
+        text: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `matches` with a pattern the regex engine rejects.
     #[error("invalid regex: {reason}")]
     InvalidRegex {
