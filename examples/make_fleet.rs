@@ -111,7 +111,7 @@ fn main() {
     let mut rng = Rng(2026);
     // Package versions come from a generator of their own, so every other
     // value is what it was before packages were added.
-    let mut package_rng = Rng(2026_11);
+    let mut package_rng = Rng(202_611);
     let roles = [
         "web", "api", "db", "cache", "worker", "lb", "queue", "search",
     ];
