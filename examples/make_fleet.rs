@@ -1,5 +1,7 @@
 //! Writes the bundled example fleet (`examples/fleet.json`): a few thousand
-//! hosts with a realistic shape, generated deterministically.
+//! hosts with a realistic shape, generated deterministically, each with a
+//! few installed packages at real Debian/Ubuntu or RHEL versions
+//! (`facts.packages.NAME`).
 //!
 //! ```text
 //! cargo run --example make_fleet -- 3000 > examples/fleet.json
@@ -34,12 +36,88 @@ impl Rng {
     }
 }
 
+/// Real Debian/Ubuntu and RHEL package versions per OS release, oldest
+/// first, as their security updates shipped them.
+fn releases(family: &str, version: &str) -> [(&'static str, &'static [&'static str]); 4] {
+    match (family, version) {
+        ("ubuntu", "20.04") => [
+            (
+                "openssl",
+                &[
+                    "1.1.1f-1ubuntu2.19",
+                    "1.1.1f-1ubuntu2.20",
+                    "1.1.1f-1ubuntu2.22",
+                ],
+            ),
+            (
+                "openssh-server",
+                &["1:8.2p1-4ubuntu0.9", "1:8.2p1-4ubuntu0.11"],
+            ),
+            ("libc6", &["2.31-0ubuntu9.14", "2.31-0ubuntu9.16"]),
+            ("sudo", &["1.8.31-1ubuntu1.5"]),
+        ],
+        ("ubuntu", "22.04") => [
+            (
+                "openssl",
+                &[
+                    "3.0.2-0ubuntu1.10",
+                    "3.0.2-0ubuntu1.12",
+                    "3.0.2-0ubuntu1.15",
+                    "3.0.2-0ubuntu1.18",
+                ],
+            ),
+            (
+                "openssh-server",
+                &["1:8.9p1-3ubuntu0.6", "1:8.9p1-3ubuntu0.10"],
+            ),
+            ("libc6", &["2.35-0ubuntu3.4", "2.35-0ubuntu3.8"]),
+            ("sudo", &["1.9.9-1ubuntu2.4"]),
+        ],
+        ("ubuntu", _) => [
+            ("openssl", &["3.0.13-0ubuntu3.1", "3.0.13-0ubuntu3.4"]),
+            (
+                "openssh-server",
+                &["1:9.6p1-3ubuntu13.4", "1:9.6p1-3ubuntu13.5"],
+            ),
+            ("libc6", &["2.39-0ubuntu8.2", "2.39-0ubuntu8.3"]),
+            ("sudo", &["1.9.15p5-3ubuntu5"]),
+        ],
+        (_, "8.9") => [
+            ("openssl", &["1:1.1.1k-9.el8_7", "1:1.1.1k-12.el8_9"]),
+            ("openssh-server", &["8.0p1-19.el8_8", "8.0p1-19.el8_9.2"]),
+            ("glibc", &["2.28-236.el8_9.7", "2.28-236.el8_9.12"]),
+            ("sudo", &["1.9.5p2-1.el8_9"]),
+        ],
+        _ => [
+            (
+                "openssl",
+                &["1:3.0.7-24.el9", "1:3.0.7-27.el9", "1:3.0.7-28.el9_4"],
+            ),
+            ("openssh-server", &["8.7p1-34.el9", "8.7p1-38.el9"]),
+            ("glibc", &["2.34-83.el9_3.7", "2.34-100.el9_4.2"]),
+            ("sudo", &["1.9.5p2-10.el9_3"]),
+        ],
+    }
+}
+
+/// The packages installed on a host of this OS release, with versions.
+fn installed(rng: &mut Rng, family: &str, version: &str) -> Value {
+    let mut packages = serde_json::Map::new();
+    for (name, versions) in releases(family, version) {
+        packages.insert(name.into(), json!(rng.pick(versions)));
+    }
+    Value::Object(packages)
+}
+
 fn main() {
     let count: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(3000);
     let mut rng = Rng(2026);
+    // Package versions come from a generator of their own, so every other
+    // value is what it was before packages were added.
+    let mut package_rng = Rng(202_611);
     let roles = [
         "web", "api", "db", "cache", "worker", "lb", "queue", "search",
     ];
@@ -94,6 +172,7 @@ fn main() {
         };
         let day = 1 + rng.below(28);
         let month = 8 + rng.below(4);
+        let packages = installed(&mut package_rng, family, version);
         let host: Value = json!({
             "name": format!("{role}-{:04}.{}", i, tags["region"].as_str().unwrap_or("x")),
             "roles": roles_list,
@@ -104,6 +183,8 @@ fn main() {
                 "cpus": 2u64 << rng.below(5),
                 "last_patched": format!("2026-{month:02}-{day:02}"),
                 "reboot_required": rng.below(3) == 0,
+                "package_manager": if family == "rhel" { "rpm" } else { "dpkg" },
+                "packages": packages,
             }
         });
         hosts.push(host);

@@ -36,7 +36,8 @@
 //! - `exec`: evaluation — the indexed engine ([`IndexedFleet`], returning
 //!   [`Selection`]s) and the [`reference`](mod@reference) interpreter it is
 //!   proven equal to.
-//! - `fleet`: hosts and fleet files ([`Fleet`], [`Host`]).
+//! - `fleet`: hosts and fleet files ([`Fleet`], [`Host`]);
+//!   [`versions`]: the Debian, RPM and SemVer version orders.
 //! - [`rollout`]: policies, calendars, plans, running them, storing them.
 //!
 //! The language is described in `docs/language.md`, policies in
@@ -54,6 +55,7 @@ pub mod syntax;
 #[doc(hidden)]
 pub mod testgen;
 pub(crate) mod value;
+pub mod versions;
 
 pub use exec::engine::{HostId, IndexError, IndexedFleet, Selection};
 pub use exec::reference;

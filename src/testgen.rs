@@ -3,13 +3,14 @@
 //!
 //! The shape imitates a real inventory: ~20 roles, ten tag keys with 2 to
 //! 5,000 distinct values, a unique name per host, and nested facts with
-//! versions and dates. Everything is derived from an explicit seed, so two
+//! versions (natural, and a Debian/RPM openssl version) and dates. Everything is derived from an explicit seed, so two
 //! runs see the same fleet.
 
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::fleet::Host;
 use crate::value::{compare_versions, fact, instant_from_text};
+use crate::versions::DpkgVersion;
 
 /// A small, fast, seeded generator (SplitMix64); not for cryptography.
 #[derive(Debug, Clone)]
@@ -156,7 +157,18 @@ pub fn fleet(n: usize, seed: u64) -> Vec<Host> {
             let sizes = [2u32, 4, 8, 16, 32, 64];
             let cpus = sizes.get(rng.below(6)).copied().unwrap_or(8);
             let mem_gb = sizes.get(rng.below(6)).copied().unwrap_or(8) * 2;
+            // Drawn from a generator of its own, so the facts above stay
+            // what they were before package versions were added.
+            let mut pkg_rng = Rng::new(seed ^ (i as u64).wrapping_mul(0xA24B_AED4_963E_E407));
+            let build = 5 + pkg_rng.below(15);
+            let openssl = match family {
+                "ubuntu" => format!("3.0.2-0ubuntu1.{build}"),
+                "rhel" => format!("1:3.0.7-{build}.el9"),
+                _ if pkg_rng.chance(50) => format!("3.0.{build}-1~deb12u1"),
+                _ => format!("3.0.11-1~deb12u{build}"),
+            };
             let facts = serde_json::json!({
+                "package_versions": {"openssl": openssl},
                 "os": {"family": family, "version": rng.pick(versions)},
                 "kernel": {"version": kernel},
                 "last_patched": day.format("%Y-%m-%d").to_string(),
@@ -191,6 +203,10 @@ pub const QUERIES: &[Query] = &[
     Query {
         name: "version_range",
         source: "facts.kernel.version < version(\"5.15.0-91\")",
+    },
+    Query {
+        name: "dpkg_range",
+        source: "facts.package_versions.openssl < dpkg(\"3.0.2-0ubuntu1.15\")",
     },
     Query {
         name: "date_range",
@@ -238,6 +254,15 @@ pub fn baseline(name: &str, hosts: &[Host], now: DateTime<Utc>) -> Option<Vec<u3
             run(hosts, |h| {
                 fact_str(h, &keys)
                     .is_some_and(|v| compare_versions(v, "5.15.0-91") == std::cmp::Ordering::Less)
+            })
+        }
+        "dpkg_range" => {
+            let keys = ["package_versions".to_string(), "openssl".to_string()];
+            let fixed = DpkgVersion::parse("3.0.2-0ubuntu1.15").ok()?;
+            run(hosts, |h| {
+                fact_str(h, &keys)
+                    .and_then(|v| DpkgVersion::parse(v).ok())
+                    .is_some_and(|v| v < fixed)
             })
         }
         "date_range" => {

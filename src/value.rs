@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use crate::fleet::Host;
 use crate::syntax::{Instant, InstantBase, Literal, Number, Path};
+use crate::versions::{PackageVersion, VersionScheme};
 
 /// One of a host's values at a path.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,6 +69,19 @@ impl<'a> HostValue<'a> {
             HostValue::Bool(b) => Some(b),
             HostValue::Text("true") => Some(true),
             HostValue::Text("false") => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The text a package version literal of `scheme` reads: a string, or
+    /// under `dpkg` and `rpm` an integer's decimal digits. Booleans and
+    /// floats are no versions, and under `semver` neither is a bare number.
+    pub fn package_text(&self, scheme: VersionScheme) -> Option<Cow<'a, str>> {
+        match (*self, scheme) {
+            (HostValue::Text(s), _) => Some(Cow::Borrowed(s)),
+            (HostValue::Int(i), VersionScheme::Dpkg | VersionScheme::Rpm) => {
+                Some(Cow::Owned(i.to_string()))
+            }
             _ => None,
         }
     }
@@ -262,6 +276,15 @@ pub enum Operand<'l> {
     Version(&'l str),
     /// Compare as instants.
     Instant(DateTime<Utc>),
+    /// Compare in a package manager's version order. The literal was
+    /// checked when parsed, so `version` is always `Some`; `None` would
+    /// make every comparison fail rather than panic.
+    Package {
+        /// Whose order.
+        scheme: VersionScheme,
+        /// The literal, parsed once.
+        version: Option<PackageVersion<'l>>,
+    },
 }
 
 impl<'l> Operand<'l> {
@@ -273,6 +296,10 @@ impl<'l> Operand<'l> {
             Literal::Bool(b) => Operand::Bool(*b),
             Literal::Version(v) => Operand::Version(v),
             Literal::Instant(i) => Operand::Instant(resolve_instant(i, now)),
+            Literal::Package { scheme, text } => Operand::Package {
+                scheme: *scheme,
+                version: scheme.parse(text).ok(),
+            },
         }
     }
 
@@ -285,6 +312,10 @@ impl<'l> Operand<'l> {
             Operand::Bool(b) => Some(value.boolean()?.cmp(b)),
             Operand::Version(v) => Some(compare_versions(value.text()?.as_ref(), v)),
             Operand::Instant(t) => Some(value.instant()?.cmp(t)),
+            Operand::Package { scheme, version } => {
+                let text = value.package_text(*scheme)?;
+                scheme.parse(&text).ok()?.compare(version.as_ref()?)
+            }
         }
     }
 }

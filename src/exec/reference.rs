@@ -121,6 +121,11 @@ pub struct Explanation {
     /// For a predicate: its path and the host's values there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub values: Option<PathValues>,
+    /// For a comparison with a version literal (`version`, `dpkg`, `rpm`,
+    /// `semver`): which order compared each value with the literal and
+    /// what it found, one line per value and literal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compared: Vec<String>,
     /// For `not`, `and`, `or` and `@name`: the operands.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Explanation>,
@@ -153,6 +158,7 @@ fn explain_node(
         .to_string();
     let mut children = Vec::new();
     let mut values = None;
+    let mut compared = Vec::new();
     match &node.kind {
         NodeKind::Ref(i) => {
             if let Some(named) = catalog.named(*i) {
@@ -174,6 +180,16 @@ fn explain_node(
         | NodeKind::Matches { path, .. } => {
             let mut shown = Vec::new();
             for_each_value(host, path, |v| shown.push(show(&v)));
+            let literals: &[Literal] = match &node.kind {
+                NodeKind::Compare { value, .. } => std::slice::from_ref(value),
+                NodeKind::In { values, .. } => values,
+                _ => &[],
+            };
+            for literal in literals {
+                for_each_value(host, path, |v| {
+                    compared.extend(version_comparison(&v, literal))
+                });
+            }
             values = Some(PathValues {
                 path: path.to_string(),
                 values: shown,
@@ -184,8 +200,50 @@ fn explain_node(
         text,
         holds: eval(node, catalog, host, now),
         values,
+        compared,
         children,
     }
+}
+
+/// For a version literal, how `value` compared with it and in which
+/// order, e.g. `dpkg order: "3.0.2-0ubuntu1.10" < "3.0.2-0ubuntu1.15"`.
+fn version_comparison(value: &HostValue, literal: &Literal) -> Option<String> {
+    let (order, text) = match literal {
+        Literal::Version(text) => ("natural version order".to_string(), text),
+        Literal::Package { scheme, text } => (format!("{scheme} order"), text),
+        _ => return None,
+    };
+    let shown_literal = crate::syntax::quote(text);
+    let outcome = match literal {
+        Literal::Package { scheme, .. } => match value.package_text(*scheme) {
+            None => Err(format!("{} is not a valid {}", show(value), scheme.title())),
+            Some(t) => match scheme.parse(&t) {
+                Err(e) => Err(format!(
+                    "{} is not a valid {}: {}",
+                    show(value),
+                    scheme.title(),
+                    e
+                )),
+                Ok(_) => Operand::new(literal, DateTime::<Utc>::MIN_UTC)
+                    .compare(value)
+                    .ok_or_else(|| format!("{} is not a valid {}", show(value), scheme.title())),
+            },
+        },
+        _ => Operand::new(literal, DateTime::<Utc>::MIN_UTC)
+            .compare(value)
+            .ok_or_else(|| format!("{} has no text", show(value))),
+    };
+    Some(match outcome {
+        Ok(ordering) => {
+            let symbol = match ordering {
+                std::cmp::Ordering::Less => "<",
+                std::cmp::Ordering::Equal => "=",
+                std::cmp::Ordering::Greater => ">",
+            };
+            format!("{order}: {} {symbol} {shown_literal}", show(value))
+        }
+        Err(why) => format!("{order}: {why}"),
+    })
 }
 
 fn show(value: &HostValue) -> String {
@@ -221,6 +279,9 @@ impl std::fmt::Display for Explanation {
                 }
             }
             writeln!(f)?;
+            for line in &node.compared {
+                writeln!(f, "{}      {line}", "  ".repeat(depth))?;
+            }
             for child in node.children.iter().rev() {
                 stack.push((child, depth + 1));
             }

@@ -9,6 +9,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset};
 
 use crate::diagnostic::Span;
+use crate::versions::VersionScheme;
 
 /// A value with the source span it was read from. Equality compares only the
 /// value, so trees that differ in layout compare equal.
@@ -169,6 +170,15 @@ pub enum Literal {
     Bool(bool),
     /// `version("...")`: compares in natural version order.
     Version(String),
+    /// `dpkg("...")`, `rpm("...")` or `semver("...")`: compares in that
+    /// package manager's version order. The text is a valid version of
+    /// the scheme (checked when the expression is parsed).
+    Package {
+        /// Whose order: Debian, RPM or SemVer.
+        scheme: VersionScheme,
+        /// The version as written inside the quotes.
+        text: String,
+    },
     /// An instant, absolute or relative to `now()`.
     Instant(Instant),
 }
@@ -181,6 +191,7 @@ impl Literal {
             Literal::Number(_) => "number",
             Literal::Bool(_) => "boolean",
             Literal::Version(_) => "version",
+            Literal::Package { scheme, .. } => scheme.title(),
             Literal::Instant(_) => "instant",
         }
     }

@@ -12,6 +12,7 @@ use super::error::{ParseError, ParseErrorKind};
 use super::too_deep;
 use super::KEYWORDS;
 use crate::diagnostic::{closest, Span};
+use crate::versions::VersionScheme;
 
 mod grammar {
     #[derive(pest_derive::Parser)]
@@ -360,11 +361,38 @@ impl<'s> Builder<'s> {
                 self.string(self.child(inner, Rule::string)?, Rule::literal)?
                     .node,
             ),
+            Rule::package_lit => self.package(inner)?,
             Rule::number => Literal::Number(self.number(text, span)?),
             Rule::instant => Literal::Instant(self.instant(inner)?),
             _ => return Err(internal(self.source, "an unknown literal")),
         };
         Ok(Spanned::new(literal, span))
+    }
+
+    /// `dpkg("...")`, `rpm("...")` or `semver("...")`, checked against the
+    /// scheme so that an invalid version is an error before evaluation.
+    fn package(&self, pair: Pair<'s, Rule>) -> Result<Literal, ParseError> {
+        let name = self.child(pair.clone(), Rule::version_scheme)?;
+        let Some(scheme) = VersionScheme::from_name(name.as_str()) else {
+            return Err(internal(self.source, "an unknown version scheme"));
+        };
+        let string = self.string(self.child(pair, Rule::string)?, Rule::literal)?;
+        if let Err(e) = scheme.parse(&string.node) {
+            return Err(self
+                .err(
+                    ParseErrorKind::InvalidVersion {
+                        scheme: scheme.title(),
+                        text: string.node.clone(),
+                        reason: e.reason().to_string(),
+                    },
+                    string.span,
+                )
+                .with_help(scheme.accepts()));
+        }
+        Ok(Literal::Package {
+            scheme,
+            text: string.node,
+        })
     }
 
     fn number(&self, text: &str, span: Span) -> Result<Number, ParseError> {
@@ -493,7 +521,7 @@ impl Want {
             close => Want::Close,
             open => Want::Open,
             literal | number | boolean | bare_word | instant | version_lit | now_call
-            | datetime | kw_now | kw_version => Want::Value,
+            | datetime | kw_now | kw_version | package_lit | version_scheme => Want::Value,
             string | dq_text | sq_text => Want::QuotedString,
             key | key_ident => Want::Key,
             offset | sign | duration => Want::Offset,
@@ -580,7 +608,7 @@ fn syntax_error(source: &str, error: &pest::error::Error<Rule>) -> ParseError {
         pos
     };
     let (found_span, found) = found_token(source, pos);
-    let help = help_for(source, &found, &wants, unclosed);
+    let help = help_for(source, &found, found_span.start, &wants, unclosed);
     let found_text = if found.is_empty() {
         "the end of the expression".to_string()
     } else if found.starts_with('\n') {
@@ -663,7 +691,27 @@ fn unclosed_paren(source: &str, pos: usize) -> Option<usize> {
     open.pop()
 }
 
-fn help_for(source: &str, found: &str, wants: &[Want], unclosed: Option<usize>) -> Option<String> {
+/// `version`, `dpkg`, `rpm` or `semver` when the text before `pos` is one
+/// of them and an opening parenthesis, so a missing quote can be named.
+fn version_call_before(source: &str, pos: usize) -> Option<&'static str> {
+    let before = source.get(..pos)?.trim_end().strip_suffix('(')?.trim_end();
+    ["version", "dpkg", "rpm", "semver"]
+        .into_iter()
+        .find(|name| {
+            before.len() >= name.len()
+                && before
+                    .get(before.len() - name.len()..)
+                    .is_some_and(|tail| tail.eq_ignore_ascii_case(name))
+        })
+}
+
+fn help_for(
+    source: &str,
+    found: &str,
+    at: usize,
+    wants: &[Want],
+    unclosed: Option<usize>,
+) -> Option<String> {
     let fixed = match found {
         "==" => Some("`==` is not an operator here; write `=`"),
         "&&" => Some("`&&` is not an operator here; write `and`"),
@@ -739,6 +787,11 @@ fn help_for(source: &str, found: &str, wants: &[Want], unclosed: Option<usize>) 
         }
     }
     if wants == [Want::QuotedString] {
+        if let Some(call) = version_call_before(source, at) {
+            return Some(format!(
+                "write the version as a quoted string: {call}(\"{found}\")"
+            ));
+        }
         return Some(
             "patterns are quoted strings: name like \"db-*\", name matches \"db-[0-9]+\"".into(),
         );

@@ -59,6 +59,17 @@ pub enum ParseErrorKind {
         /// The text as written.
         text: String,
     },
+    /// `dpkg("...")`, `rpm("...")` or `semver("...")` with a text that is
+    /// not a valid version of that scheme.
+    #[error("`{text}` is not a valid {scheme}: {reason}")]
+    InvalidVersion {
+        /// "Debian version", "RPM version" or "SemVer version".
+        scheme: &'static str,
+        /// The text inside the quotes, escapes applied.
+        text: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// `< <= > >=` with a boolean literal.
     #[error("`{op}` orders values, but booleans have no order")]
     BoolOrdering {

@@ -187,6 +187,7 @@ impl fmt::Display for Literal {
             Literal::Number(n) => n.fmt(f),
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Version(v) => write!(f, "version({})", quote(v)),
+            Literal::Package { scheme, text } => write!(f, "{scheme}({})", quote(text)),
             Literal::Instant(i) => i.fmt(f),
         }
     }

@@ -88,7 +88,7 @@ pub const TAG_KEYS: [&str; 7] = [
 /// Texts used as tag values, string facts and string literals: words,
 /// numeric strings, boolean strings, versions, dates, timestamps, spaces,
 /// case variants and the empty string.
-pub const TEXTS: [&str; 18] = [
+pub const TEXTS: [&str; 20] = [
     "prod",
     "Prod",
     "staging",
@@ -107,6 +107,8 @@ pub const TEXTS: [&str; 18] = [
     "2026-10-30T12:00:00+02:00",
     "eu west",
     "",
+    "1:2.30-1ubuntu1",
+    "1.0.0-rc.1",
 ];
 /// Integers, including one beyond i64 that only an exact comparison tells
 /// from its neighbour.
@@ -323,9 +325,31 @@ pub fn syntax_literal() -> BoxedStrategy<Literal> {
         1 => float,
         1 => any::<bool>().prop_map(Literal::Bool),
         1 => tricky_text().prop_map(Literal::Version),
+        1 => package_literal(&[
+            "1:2.30-1ubuntu1", "1.0~rc1", " 0:1.0-0 ", "weird text é\n", "1.0^git1", "v1.2.3-rc.1+b",
+        ]),
         2 => instant,
     ]
     .boxed()
+}
+
+/// `dpkg(...)`, `rpm(...)` or `semver(...)` over the texts of `versions`
+/// that are valid in the scheme (an invalid one would not parse).
+pub fn package_literal(versions: &[&str]) -> BoxedStrategy<Literal> {
+    use fleetscope::versions::VersionScheme;
+    let valid: Vec<Literal> = VersionScheme::ALL
+        .into_iter()
+        .flat_map(|scheme| {
+            versions
+                .iter()
+                .filter(move |v| scheme.is_valid(v))
+                .map(move |v| Literal::Package {
+                    scheme,
+                    text: v.to_string(),
+                })
+        })
+        .collect();
+    prop::sample::select(valid).boxed()
 }
 
 /// Any tree the parser can produce, with arbitrary text; it may not compile.
@@ -386,6 +410,9 @@ pub fn eval_literal() -> BoxedStrategy<Literal> {
         1 => any::<bool>().prop_map(Literal::Bool),
         1 => prop::sample::select(vec!["22.04", "22.10", "5.15.0-91", "1.2", "9"])
             .prop_map(|v| Literal::Version(v.to_string())),
+        2 => package_literal(&[
+            "22.04", "1", "08", "5.15.0-91", "1:0", "2.5~rc1", "1.0.0", "v1.0.0-rc.1", "prod",
+        ]),
         2 => instant.prop_map(Literal::Instant),
     ]
     .boxed()
@@ -796,6 +823,15 @@ fn write_literal(out: &mut String, rng: &mut Rng, literal: &Literal) {
             out.push('(');
             maybe_space(out, rng);
             write_string(out, rng, v);
+            maybe_space(out, rng);
+            out.push(')');
+        }
+        Literal::Package { scheme, text } => {
+            keyword(out, rng, scheme.name());
+            maybe_space(out, rng);
+            out.push('(');
+            maybe_space(out, rng);
+            write_string(out, rng, text);
             maybe_space(out, rng);
             out.push(')');
         }

@@ -1,7 +1,7 @@
 //! The host names and values the differential checks draw from, shared by
 //! the fuzz target and the property test in `tests/engine.rs` so that both
 //! explore the same tricky values (numeric strings, booleans as text,
-//! versions, dates, the empty string).
+//! versions, package versions, dates, the empty string).
 
 /// Host names, some of which look like numbers, booleans or dates.
 pub const NAMES: &[&str] = &[
@@ -33,4 +33,7 @@ pub const WORDS: &[&str] = &[
     "8",
     "-3",
     "2.5",
+    "1:2.30-1ubuntu1",
+    "1.0~rc1",
+    "1.2.3-rc.1",
 ];
