@@ -33,6 +33,7 @@
 //!   [`reference`] interpreter it is proven equal to.
 //! - [`fleet`]: hosts and fleet files; [`value`]: how values compare.
 //! - [`rollout`]: policies, calendars, plans.
+//! - [`output`]: notices, calendar files, timeline pictures, window listings.
 //!
 //! The language is described in `docs/language.md`, policies in
 //! `docs/policy.md`. Nothing in the library reads the clock, panics on bad
@@ -43,6 +44,7 @@
 pub mod diagnostic;
 pub mod exec;
 pub mod fleet;
+pub mod output;
 pub mod rollout;
 pub mod scope;
 pub mod syntax;

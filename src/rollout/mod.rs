@@ -3,15 +3,19 @@
 //! `calendar` knows recurrences, zones and blackouts; `policy` reads and
 //! validates policy files; `plan` turns a policy and a fleet into a dated
 //! plan; `run` is the state machine that runs a plan; `store` keeps its
-//! state in a file, atomically and under a lock.
+//! state in a file, atomically and under a lock. `terms` reads the client's
+//! business hours, rates and notice texts; `cost` prices a plan with them.
 
 pub mod calendar;
+pub mod cost;
 pub mod plan;
 pub mod policy;
 pub mod run;
 pub mod store;
+pub mod terms;
 
 pub use plan::{Batch, Overlap, Plan, PlanError, TierPlan};
 pub use policy::{Policy, PolicyError};
 pub use run::{Action, Event, EventKind, Outcome, Rollout, RunError, StateError, Status};
 pub use store::{StateFile, StoreError};
+pub use terms::Terms;

@@ -49,6 +49,19 @@ pub struct Plan {
     pub empty_tiers: Vec<String>,
     /// Things that are allowed but probably wrong.
     pub warnings: Vec<String>,
+    /// The business hours after-hours time is counted against (issue 12);
+    /// absent without `[business_hours]`, like every field below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<super::cost::HoursSpec>,
+    /// The hourly rates, with `[cost]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<super::cost::Rates>,
+    /// Seconds of all batches outside business hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// The whole plan's cost: the exact sum of its tiers'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::Cost>,
 }
 
 /// A blackout as the policy wrote it.
@@ -108,6 +121,12 @@ pub struct TierPlan {
     pub hosts: Vec<String>,
     /// Its batches, in the order they run.
     pub batches: Vec<Batch>,
+    /// Seconds of its batches outside business hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// Its cost: the exact sum of its batches'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::Cost>,
 }
 
 /// A `max_unavailable` limit as planned.
@@ -178,6 +197,12 @@ pub struct Batch {
     pub end: DateTime<Utc>,
     /// Its hosts, in fleet order.
     pub hosts: Vec<String>,
+    /// Seconds of it outside business hours or on a holiday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// What it costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::Cost>,
 }
 
 /// A host that several tiers select.
@@ -345,6 +370,10 @@ impl Plan {
             overlaps,
             empty_tiers: Vec::new(),
             warnings: policy.warnings(),
+            business_hours: None,
+            rates: None,
+            after_hours_s: None,
+            cost: None,
         };
 
         // Timing, in rollout order so predecessors are always known.
@@ -399,6 +428,8 @@ impl Plan {
                         .iter()
                         .filter_map(|k| names.get(*k).cloned())
                         .collect(),
+                    after_hours_s: None,
+                    cost: None,
                 });
                 not_before = end;
             }
@@ -457,8 +488,16 @@ impl Plan {
                 contact: tier.contact.clone(),
                 hosts: names,
                 batches,
+                after_hours_s: None,
+                cost: None,
             });
         }
+        let terms = policy.terms();
+        super::cost::annotate(
+            &mut plan,
+            terms.business_hours.as_ref(),
+            terms.rates.as_ref(),
+        );
         Ok(plan)
     }
 
@@ -870,7 +909,27 @@ impl fmt::Display for Plan {
                     when(tier.finish),
                     calendar::format_duration(tier.soak)
                 )?;
+                let busy = tier.batches.iter().map(|b| (b.end - b.start).num_seconds());
+                let busy = u64::try_from(busy.sum::<i64>()).unwrap_or(0);
+                if let Some(line) =
+                    super::cost::summary_line(tier.after_hours_s, busy, tier.cost.as_ref())
+                {
+                    writeln!(f, "    {line}")?;
+                }
             }
+        }
+        let busy = self.tiers.iter().flat_map(|t| &t.batches);
+        let busy = busy.map(|b| (b.end - b.start).num_seconds()).sum::<i64>();
+        if let Some(line) = super::cost::summary_line(
+            self.after_hours_s,
+            u64::try_from(busy).unwrap_or(0),
+            self.cost.as_ref(),
+        ) {
+            writeln!(f, "\nTotal")?;
+            if let Some(h) = &self.business_hours {
+                writeln!(f, "  business hours: {} {} {}", h.days, h.hours, h.timezone)?;
+            }
+            writeln!(f, "  {line}")?;
         }
         writeln!(f, "\nCoverage")?;
         writeln!(

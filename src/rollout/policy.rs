@@ -41,6 +41,10 @@ struct RawPolicy {
     tiers: Vec<RawTier>,
     #[serde(default)]
     severity: BTreeMap<String, RawSettings>,
+    // The client's terms (issue 12), validated in `terms`.
+    business_hours: Option<super::terms::RawBusinessHours>,
+    cost: Option<super::terms::RawCost>,
+    notice: Option<super::terms::RawNotice>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -377,6 +381,7 @@ pub struct Policy {
     tiers: Vec<Tier>,
     order: Vec<usize>,
     waves: Vec<usize>,
+    terms: super::terms::Terms,
 }
 
 /// The severity a plan is made for when none is given.
@@ -724,6 +729,11 @@ impl Policy {
         seen
     }
 
+    /// The client's terms: business hours, hourly rates, notice texts.
+    pub fn terms(&self) -> &super::terms::Terms {
+        &self.terms
+    }
+
     /// Index of the tier with this name.
     pub fn tier_index(&self, name: &str) -> Option<usize> {
         self.tiers.iter().position(|t| t.name == name)
@@ -1008,6 +1018,19 @@ fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
         Blackouts::none()
     });
 
+    let (terms, terms_issues) = super::terms::validate(
+        raw.business_hours.as_ref(),
+        raw.cost.as_ref(),
+        raw.notice.as_ref(),
+        timezone,
+    );
+    for i in terms_issues {
+        match i.help {
+            Some(help) => issues.push_help(i.key, i.message, help),
+            None => issues.push(i.key, i.message),
+        }
+    }
+
     let names = WindowNames {
         valid: &windows,
         defined: &raw.windows,
@@ -1194,6 +1217,7 @@ fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError> {
         tiers,
         order,
         waves,
+        terms,
     };
     for (i, tier) in provisional.tiers.iter().enumerate() {
         for severity in &severity_names {
