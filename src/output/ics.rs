@@ -145,10 +145,17 @@ fn description(tier: &TierPlan, batch: &Batch) -> String {
     if tier.contact.is_empty() {
         lines.push("Contact: none set in the policy".to_string());
     } else {
-        let parts: Vec<String> = tier
-            .contact
+        // Name, phone and email as they are; any other key with its name.
+        let known = ["name", "phone", "email"];
+        let parts: Vec<String> = known
             .iter()
-            .map(|(k, v)| format!("{k} {v}"))
+            .filter_map(|k| tier.contact.get(*k).cloned())
+            .chain(
+                tier.contact
+                    .iter()
+                    .filter(|(k, _)| !known.contains(&k.as_str()))
+                    .map(|(k, v)| format!("{k} {v}")),
+            )
             .collect();
         lines.push(format!("Contact: {}", parts.join(", ")));
     }

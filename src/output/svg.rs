@@ -21,9 +21,9 @@ use crate::rollout::cost::hours_text;
 use crate::rollout::Plan;
 
 const WIDTH: f64 = 1600.0;
-const LABEL: f64 = 250.0;
+const LABEL: f64 = 320.0;
 const RIGHT: f64 = 110.0;
-const TOP: f64 = 92.0;
+const TOP: f64 = 100.0;
 const ROW: f64 = 64.0;
 const BAR: f64 = 22.0;
 /// The narrowest a batch bar is drawn.
@@ -141,7 +141,7 @@ fn ticks(zone: Tz, t0: DateTime<Utc>, t1: DateTime<Utc>) -> Vec<(DateTime<Utc>, 
     let hours = (span_days * 24.0).max(1.0);
     let step = [1i64, 2, 3, 6, 12]
         .into_iter()
-        .find(|s| hours / *s as f64 <= 16.0)
+        .find(|s| hours / *s as f64 <= 14.0)
         .unwrap_or(12);
     let mut t = t0
         .with_timezone(&zone)
@@ -151,9 +151,42 @@ fn ticks(zone: Tz, t0: DateTime<Utc>, t1: DateTime<Utc>) -> Vec<(DateTime<Utc>, 
         .unwrap_or(t0);
     while t <= t1 {
         if t >= t0 {
-            out.push((t, t.with_timezone(&zone).format("%d %b %H:%M").to_string()));
+            // The date at midnight and at the first tick, the hour elsewhere.
+            let local = t.with_timezone(&zone);
+            let format = if out.is_empty() || local.time() == chrono::NaiveTime::MIN {
+                "%a %d %b"
+            } else {
+                "%H:%M"
+            };
+            out.push((t, local.format(format).to_string()));
         }
         t += TimeDelta::hours(step);
+    }
+    out
+}
+
+/// Mondays (local midnight) between `t0` and `t1`: the minor grid of a
+/// plan long enough to be labelled by month.
+fn mondays(zone: Tz, t0: DateTime<Utc>, t1: DateTime<Utc>) -> Vec<(DateTime<Utc>, String)> {
+    let mut out = Vec::new();
+    let mut date = t0.with_timezone(&zone).date_naive();
+    while date.weekday() != chrono::Weekday::Mon {
+        match date.succ_opt() {
+            Some(d) => date = d,
+            None => return out,
+        }
+    }
+    while let Some(t) = midnight(zone, date) {
+        if t > t1 {
+            break;
+        }
+        if t >= t0 {
+            out.push((t, date.format("%d").to_string()));
+        }
+        match date.checked_add_days(chrono::Days::new(7)) {
+            Some(d) => date = d,
+            None => break,
+        }
     }
     out
 }
@@ -220,14 +253,25 @@ pub fn timeline(plan: &Plan) -> String {
         esc(&plan.timezone)
     );
 
-    // Axis and grid.
+    // Axis and grid: weeks (Mondays) under months on long plans.
+    if (t1 - t0).num_days() > 100 {
+        for (t, label) in mondays(zone, t0, t1) {
+            let x = axis.x(t);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{bottom:.1}" stroke="#f0f0f0"/><text x="{x:.1}" y="{}" text-anchor="middle" fill="#777" font-size="10">{label}</text>"##,
+                TOP - 4.0,
+                TOP - 8.0,
+            );
+        }
+    }
     for (t, label) in ticks(zone, t0, t1) {
         let x = axis.x(t);
         let _ = writeln!(
             s,
             r##"<line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{bottom:.1}" stroke="#e2e2e2"/><text x="{x:.1}" y="{}" text-anchor="middle" fill="#333" font-size="12">{}</text>"##,
-            TOP - 8.0,
-            TOP - 14.0,
+            TOP - 22.0,
+            TOP - 26.0,
             esc(&label)
         );
     }
@@ -299,30 +343,6 @@ pub fn timeline(plan: &Plan) -> String {
                 );
             }
         }
-        if tier.approval {
-            let x = axis.x(tier.ready);
-            let _ = writeln!(
-                s,
-                r##"<path class="approval" d="M{x:.1} {:.1} l6 6 l-6 6 l-6 -6 z" fill="#ffbf00" stroke="#7a5c00"><title>{}: waits for approval at {}</title></path>"##,
-                bar_y + BAR / 2.0 - 6.0,
-                esc(&tier.name),
-                rfc3339(tier.ready)
-            );
-        }
-        if let Some(n) = tier.notice {
-            let x = axis.x(n);
-            let _ = writeln!(
-                s,
-                r##"<path class="notice" d="M{x:.1} {:.1} l5 -8 l-10 0 z" fill="#555"><title>{}: notice to {} at {}</title></path>"##,
-                bar_y - 1.0,
-                esc(&tier.name),
-                esc(tier
-                    .contact
-                    .get("name")
-                    .map_or("(no contact)", String::as_str)),
-                rfc3339(n)
-            );
-        }
         // Soak after the tier finishes.
         if tier.soak > TimeDelta::zero() && !tier.batches.is_empty() {
             let a = axis.x(tier.finish);
@@ -372,13 +392,45 @@ pub fn timeline(plan: &Plan) -> String {
                 esc(&tip)
             );
         }
+        // Markers last, so that bars do not hide them.
+        if tier.approval {
+            let x = axis.x(tier.ready);
+            let _ = writeln!(
+                s,
+                r##"<path class="approval" d="M{x:.1} {:.1} l6 6 l-6 6 l-6 -6 z" fill="#ffbf00" stroke="#7a5c00"><title>{}: waits for approval at {}</title></path>"##,
+                bar_y + BAR / 2.0 - 6.0,
+                esc(&tier.name),
+                rfc3339(tier.ready)
+            );
+        }
+        if let Some(n) = tier.notice {
+            let x = axis.x(n);
+            let _ = writeln!(
+                s,
+                r##"<path class="notice" d="M{x:.1} {:.1} l5 -8 l-10 0 z" fill="#555"><title>{}: notice to {} at {}</title></path>"##,
+                bar_y - 1.0,
+                esc(&tier.name),
+                esc(tier
+                    .contact
+                    .get("name")
+                    .map_or("(no contact)", String::as_str)),
+                rfc3339(n)
+            );
+        }
         if let Some(lastb) = tier.batches.last() {
             let x = axis.x(lastb.end) + MIN_BAR + 4.0;
             let _ = writeln!(
                 s,
                 r##"<text x="{x:.1}" y="{:.1}" fill="#333" font-size="11">{}</text>"##,
                 bar_y + BAR / 2.0 + 4.0,
-                lastb.end.with_timezone(&tz).format("%d %b")
+                lastb
+                    .end
+                    .with_timezone(&tz)
+                    .format(if raw_span > 2 * 86_400 {
+                        "%d %b"
+                    } else {
+                        "%H:%M"
+                    })
             );
         } else {
             let _ = writeln!(
