@@ -292,9 +292,12 @@ fn bad_terms_are_errors_with_key_paths() {
 // ---------------------------------------------------------------------------
 // Calendar files, read back with an independent parser (the `ical` crate).
 
+/// A property's parameters as the `ical` crate gives them.
+type Params = Vec<(String, Vec<String>)>;
+
 struct ParsedEvent {
     props: BTreeMap<String, String>,
-    attendees: Vec<(Vec<(String, Vec<String>)>, String)>,
+    attendees: Vec<(Params, String)>,
 }
 
 fn parse_ics(text: &str) -> Vec<ParsedEvent> {
@@ -498,14 +501,16 @@ contact = { name = "Müller; Ops, \"Night\" Team: Zoë", email = "ops@example.co
 
 #[test]
 fn every_batch_is_a_bar_in_start_order() {
+    /// tier, batch, start, end, x, width
+    type Bar = (String, usize, DateTime<Utc>, DateTime<Utc>, f64, f64);
+    let bar = regex::Regex::new(
+        r#"<rect class="batch" data-tier="([^"]*)" data-batch="(\d+)" data-start="([^"]*)" data-end="([^"]*)" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)""#,
+    )
+    .unwrap();
     for severity in ["normal", "critical"] {
         let plan = example_plan(severity);
         let picture = svg::timeline(&plan);
-        let bar = regex::Regex::new(
-            r#"<rect class="batch" data-tier="([^"]*)" data-batch="(\d+)" data-start="([^"]*)" data-end="([^"]*)" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)""#,
-        )
-        .unwrap();
-        let bars: Vec<(String, usize, DateTime<Utc>, DateTime<Utc>, f64, f64)> = bar
+        let bars: Vec<Bar> = bar
             .captures_iter(&picture)
             .map(|c| {
                 (
@@ -536,7 +541,7 @@ fn every_batch_is_a_bar_in_start_order() {
         }
         // Across all rows, x follows start times.
         let mut by_start = bars.clone();
-        by_start.sort_by(|a, b| a.2.cmp(&b.2));
+        by_start.sort_by_key(|a| a.2);
         for pair in by_start.windows(2) {
             if pair[0].2 < pair[1].2 {
                 assert!(pair[0].4 < pair[1].4, "{:?} vs {:?}", pair[0], pair[1]);
