@@ -254,7 +254,8 @@ pub fn timeline(plan: &Plan) -> String {
     );
 
     // Axis and grid: weeks (Mondays) under months on long plans.
-    if (t1 - t0).num_days() > 100 {
+    // (Beyond about eight months, weekly labels would collide: months only.)
+    if (100..=250).contains(&(t1 - t0).num_days()) {
         for (t, label) in mondays(zone, t0, t1) {
             let x = axis.x(t);
             let _ = writeln!(
