@@ -8,7 +8,10 @@
 //! - `plan_any_window`: the same policy with every window set to `any`, so
 //!   that `plan - plan_any_window` is the calendar's share;
 //! - `select_reference`: the 8 scopes with the reference interpreter, the
-//!   baseline for the selection phase.
+//!   baseline for the selection phase;
+//! - `plan_priced`: the windowed policy plus `[business_hours]` (with
+//!   holidays) and `[cost]`, so that `plan_priced / plan` is the price of
+//!   counting after-hours time and cost for every batch.
 //!
 //! `cargo bench --bench plan`; `FLEETSCOPE_BENCH_SIZES=10000,100000` leaves
 //! out the largest fleet.
@@ -114,6 +117,20 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000])
 }
 
+/// The business hours and rates `plan_priced` adds.
+const PRICED: &str = r#"
+[business_hours]
+days = "mon-fri"
+hours = "08:00-18:00"
+timezone = "America/New_York"
+holidays = ["2026-12-24", "2026-12-25", "2027-01-01"]
+
+[cost]
+currency = "USD"
+regular = 150
+after_hours = 225.50
+"#;
+
 fn policies() -> Option<(Policy, Policy)> {
     let windowed = Policy::from_toml("bench.toml", POLICY).ok()?;
     let any = POLICY
@@ -127,6 +144,10 @@ fn policies() -> Option<(Policy, Policy)> {
 fn plan(c: &mut Criterion) {
     let Some((windowed, any)) = policies() else {
         eprintln!("the benchmark policy does not validate");
+        return;
+    };
+    let Ok(priced) = Policy::from_toml("bench-priced.toml", &format!("{POLICY}{PRICED}")) else {
+        eprintln!("the priced benchmark policy does not validate");
         return;
     };
     let start = testgen::reference_now();
@@ -152,6 +173,9 @@ fn plan(c: &mut Criterion) {
             b.iter(|| {
                 black_box(Plan::new(&windowed, &index, start, "normal").map(|p| p.tiers.len()))
             })
+        });
+        group.bench_function(BenchmarkId::new("plan_priced", n), |b| {
+            b.iter(|| black_box(Plan::new(&priced, &index, start, "normal").map(|p| p.cost)))
         });
         group.bench_function(BenchmarkId::new("plan_any_window", n), |b| {
             b.iter(|| black_box(Plan::new(&any, &index, start, "normal").map(|p| p.tiers.len())))

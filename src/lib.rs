@@ -39,6 +39,7 @@
 //! - `fleet`: hosts and fleet files ([`Fleet`], [`Host`]);
 //!   [`versions`]: the Debian, RPM and SemVer version orders.
 //! - [`rollout`]: policies, calendars, plans, running them, storing them.
+//! - [`output`]: notices, calendar files, timeline pictures, window listings.
 //!
 //! The language is described in `docs/language.md`, policies in
 //! `docs/policy.md`. Nothing in the library reads the clock, panics on bad
@@ -49,6 +50,7 @@
 pub mod diagnostic;
 mod exec;
 mod fleet;
+pub mod output;
 pub mod rollout;
 mod scope;
 pub mod syntax;

@@ -3,20 +3,24 @@
 //! `calendar` knows recurrences, zones and blackouts; `policy` reads and
 //! validates policy files; `plan` turns a policy and a fleet into a dated
 //! plan; `run` is the state machine that runs a plan; `store` keeps its
-//! state in a file, atomically and under a lock.
+//! state in a file, atomically and under a lock. `cost` is money: it prices
+//! time with the rates a policy's terms give.
 
 pub mod calendar;
+mod cost;
 mod plan;
 mod policy;
 mod run;
 mod store;
 
+pub use cost::{hours_text, Cost, HoursSpec, Money, Rates};
 pub use plan::{
     Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, PlanError, TierChange, TierPlan, WindowSpec,
 };
 pub use policy::{
-    scopes_from_toml, Amount, MaxUnavailable, Overrides, Percent, Policy, PolicyError, PolicyIssue,
-    Rounding, ScopesError, Settings, Tier, Warning, WindowChoice, MANY_OCCURRENCES, NORMAL,
+    scopes_from_toml, Amount, MaxUnavailable, NoticeTerms, Overrides, Percent, Policy, PolicyError,
+    PolicyIssue, Rounding, ScopesError, Settings, Terms, Tier, Warning, WindowChoice,
+    MANY_OCCURRENCES, NORMAL,
 };
 pub use run::{
     Action, BatchRun, Event, EventKind, HostResult, Outcome, Rollout, RunError, Signoff,

@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fleetscope::rollout::{Plan, Policy, Warning};
 use fleetscope::{reference, Catalog, Fleet, IndexedFleet, Scope};
 
+mod client_cmd;
 mod rollout_cmd;
 
 #[derive(Parser)]
@@ -79,12 +80,21 @@ enum Command {
         /// The severity to plan for (`normal` unless given).
         #[arg(long, default_value = "normal")]
         severity: String,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// text, json, ics (a calendar, one event per batch) or svg (a timeline).
+        #[arg(long, value_enum, default_value_t = client_cmd::PlanFormat::Text)]
+        format: client_cmd::PlanFormat,
         /// A plan saved earlier as JSON: also show, tier by tier, which hosts came and went.
         #[arg(long)]
         previous: Option<String>,
+        /// For --format ics: what event ids are made from (default: the policy's
+        /// [notice] calendar_id, else the policy file's name).
+        #[arg(long)]
+        calendar_id: Option<String>,
     },
+    /// Write the notice each tier's contact receives before patching.
+    Notice(client_cmd::NoticeArgs),
+    /// List the next occurrences of every window, marking blackouts.
+    Windows(client_cmd::WindowsArgs),
     /// Run a rollout: create its state file, ask what to do next, record results.
     Rollout {
         #[command(subcommand)]
@@ -227,15 +237,18 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             severity,
             format,
             previous,
+            calendar_id,
         } => plan(
             &policy,
             &fleet,
             &start,
             &severity,
-            format,
+            (format, calendar_id.as_deref()),
             previous.as_deref(),
             out,
         ),
+        Command::Notice(args) => client_cmd::notice(args, out),
+        Command::Windows(args) => client_cmd::windows(args, out),
         Command::Rollout { command } => rollout_cmd::run(command, out),
     }
 }
@@ -313,7 +326,7 @@ fn plan(
     fleet: &str,
     start: &str,
     severity: &str,
-    format: Format,
+    (format, calendar_id): (client_cmd::PlanFormat, Option<&str>),
     previous: Option<&str>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
@@ -337,7 +350,11 @@ fn plan(
         .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
     let changes = previous.as_ref().map(|p| plan.changes_since(p));
     match format {
-        Format::Text => {
+        client_cmd::PlanFormat::Ics | client_cmd::PlanFormat::Svg => {
+            let id = client_cmd::calendar_id(&policy, calendar_id, policy_path);
+            client_cmd::write_plan(&plan, format, &id, out)?;
+        }
+        client_cmd::PlanFormat::Text => {
             write!(out, "{plan}").map_err(write_failure)?;
             if let Some(changes) = changes {
                 writeln!(out, "\nChanges since the previous plan").map_err(write_failure)?;
@@ -353,7 +370,7 @@ fn plan(
                 }
             }
         }
-        Format::Json => {
+        client_cmd::PlanFormat::Json => {
             // The plan's own field order; `changes` joins only when asked for.
             #[derive(serde::Serialize)]
             struct WithChanges<'a> {

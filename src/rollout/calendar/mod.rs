@@ -39,6 +39,7 @@
 mod blackout;
 mod duration;
 mod error;
+mod hours;
 mod recurrence;
 mod slot;
 mod window;
@@ -55,6 +56,7 @@ pub const MAX_DURATION_DAYS: i64 = HORIZON_DAYS;
 pub use blackout::Blackouts;
 pub use duration::{format_duration, parse_duration};
 pub use error::CalendarError;
+pub use hours::{BusinessHours, HoursError};
 pub use recurrence::Recurrence;
 pub use slot::{earliest_slot, Availability};
 pub use window::{Occurrence, Window};

@@ -12,6 +12,7 @@
 
 mod error;
 mod planner;
+mod pricing;
 mod text;
 mod types;
 

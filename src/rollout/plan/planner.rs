@@ -92,6 +92,10 @@ impl Plan {
             overlaps,
             empty_tiers: Vec::new(),
             warnings: policy.warnings().iter().map(ToString::to_string).collect(),
+            business_hours: None,
+            rates: None,
+            after_hours_s: None,
+            cost: None,
         };
 
         // Timing, in rollout order so predecessors are always known.
@@ -104,6 +108,12 @@ impl Plan {
             finished.insert(t, (tier.finish, tier.soak));
             plan.tiers.push(tier);
         }
+        let terms = policy.terms();
+        super::pricing::annotate(
+            &mut plan,
+            terms.business_hours.as_ref(),
+            terms.rates.as_ref(),
+        );
         Ok(plan)
     }
 }
@@ -206,6 +216,8 @@ fn plan_tier<'h>(
         contact: tier.contact.clone(),
         hosts: names,
         batches,
+        after_hours_s: None,
+        cost: None,
     })
 }
 
@@ -245,6 +257,8 @@ fn slot_batches(
                 .iter()
                 .filter_map(|k| names.get(*k).cloned())
                 .collect(),
+            after_hours_s: None,
+            cost: None,
         });
         not_before = end;
     }

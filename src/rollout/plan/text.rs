@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::Plan;
-use crate::rollout::calendar;
+use crate::rollout::{calendar, cost};
 
 impl fmt::Display for Plan {
     /// A readable table per wave and tier, times in the tier's zone and UTC,
@@ -109,7 +109,26 @@ impl fmt::Display for Plan {
                     when(tier.finish),
                     calendar::format_duration(tier.soak)
                 )?;
+                let busy = tier.batches.iter().map(|b| (b.end - b.start).num_seconds());
+                let busy = u64::try_from(busy.sum::<i64>()).unwrap_or(0);
+                if let Some(line) = cost::summary_line(tier.after_hours_s, busy, tier.cost.as_ref())
+                {
+                    writeln!(f, "    {line}")?;
+                }
             }
+        }
+        let busy = self.tiers.iter().flat_map(|t| &t.batches);
+        let busy = busy.map(|b| (b.end - b.start).num_seconds()).sum::<i64>();
+        if let Some(line) = cost::summary_line(
+            self.after_hours_s,
+            u64::try_from(busy).unwrap_or(0),
+            self.cost.as_ref(),
+        ) {
+            writeln!(f, "\nTotal")?;
+            if let Some(h) = &self.business_hours {
+                writeln!(f, "  business hours: {} {} {}", h.days, h.hours, h.timezone)?;
+            }
+            writeln!(f, "  {line}")?;
         }
         writeln!(f, "\nCoverage")?;
         writeln!(

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::PlanError;
 
 use crate::rollout::calendar::{self, Availability, Blackouts, Window};
+use crate::rollout::cost::{Cost, HoursSpec, Rates};
 use crate::rollout::policy::WindowChoice;
 
 /// A dated rollout plan.
@@ -35,6 +36,19 @@ pub struct Plan {
     pub empty_tiers: Vec<String>,
     /// Things that are allowed but probably wrong.
     pub warnings: Vec<String>,
+    /// The business hours after-hours time is counted against; absent
+    /// without `[business_hours]`, like every field below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<HoursSpec>,
+    /// The hourly rates, with `[cost]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rates: Option<Rates>,
+    /// Seconds of all batches outside business hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// The whole plan's cost: the exact sum of its tiers'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
 }
 
 /// A blackout as the policy wrote it.
@@ -94,6 +108,12 @@ pub struct TierPlan {
     pub hosts: Vec<String>,
     /// Its batches, in the order they run.
     pub batches: Vec<Batch>,
+    /// Seconds of its batches outside business hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// Its cost: the exact sum of its batches'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
 }
 
 /// A `max_unavailable` limit as planned.
@@ -164,6 +184,12 @@ pub struct Batch {
     pub end: DateTime<Utc>,
     /// Its hosts, in fleet order.
     pub hosts: Vec<String>,
+    /// Seconds of it outside business hours or on a holiday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// What it costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
 }
 
 /// A host that several tiers select.

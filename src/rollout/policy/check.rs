@@ -179,6 +179,7 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
     let (catalog, catalog_ok) = check_scopes(&raw, &mut issues);
     let windows = check_windows(&raw, timezone, &mut issues);
     let (blackout_list, blackouts) = check_blackouts(&raw, timezone, &mut issues);
+    let terms = check_terms(&raw, timezone, &mut issues);
     let names = WindowNames {
         valid: &windows,
         defined: &raw.windows,
@@ -198,6 +199,7 @@ pub(super) fn validate(file: &str, raw: RawPolicy) -> Result<Policy, PolicyError
         tiers,
         order,
         waves,
+        terms,
     };
     check_batches_fit(&policy, &mut issues);
     if issues.0.is_empty() {
@@ -320,6 +322,23 @@ fn check_blackouts(
         Blackouts::none()
     });
     (blackout_list, blackouts)
+}
+
+/// `[business_hours]`, `[cost]` and `[notice]`: the client's terms.
+fn check_terms(raw: &RawPolicy, timezone: Tz, issues: &mut Issues) -> super::terms::Terms {
+    let (terms, terms_issues) = super::terms::validate(
+        raw.business_hours.as_ref(),
+        raw.cost.as_ref(),
+        raw.notice.as_ref(),
+        timezone,
+    );
+    for i in terms_issues {
+        match i.help {
+            Some(help) => issues.push_help(i.key, i.message, help),
+            None => issues.push(i.key, i.message),
+        }
+    }
+    terms
 }
 
 /// `[defaults]` and every `[severity.NAME]`.

@@ -13,6 +13,7 @@ mod check;
 mod error;
 mod model;
 mod raw;
+mod terms;
 mod warning;
 
 pub use error::{scopes_from_toml, PolicyError, PolicyIssue, ScopesError};
@@ -20,6 +21,7 @@ pub use model::{
     Amount, MaxUnavailable, Overrides, Percent, Policy, Rounding, Settings, Tier, WindowChoice,
     NORMAL,
 };
+pub use terms::{NoticeTerms, Terms};
 pub use warning::{Warning, MANY_OCCURRENCES};
 
 use check::validate;

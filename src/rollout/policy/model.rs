@@ -273,6 +273,7 @@ pub struct Policy {
     pub(super) tiers: Vec<Tier>,
     pub(super) order: Vec<usize>,
     pub(super) waves: Vec<usize>,
+    pub(super) terms: super::terms::Terms,
 }
 
 /// The severity a plan is made for when none is given.
@@ -387,6 +388,11 @@ impl Policy {
             }
         }
         out
+    }
+
+    /// The client's terms: business hours, hourly rates, notice texts.
+    pub fn terms(&self) -> &super::terms::Terms {
+        &self.terms
     }
 
     /// Index of the tier with this name.

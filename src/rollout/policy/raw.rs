@@ -23,6 +23,10 @@ pub(super) struct RawPolicy {
     pub(super) tiers: Vec<RawTier>,
     #[serde(default)]
     pub(super) severity: BTreeMap<String, RawSettings>,
+    // The client's terms, validated in `terms`.
+    pub(super) business_hours: Option<super::terms::RawBusinessHours>,
+    pub(super) cost: Option<super::terms::RawCost>,
+    pub(super) notice: Option<super::terms::RawNotice>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,386 @@
+//! Written notices: what each tier's contact is told before patching
+//! (ROLLOUT.md rule 12, `fleetscope notice`).
+//!
+//! A [`Notice`] is built from a plan, the policy's `[notice]` terms and
+//! the fleet (for the hosts' roles); text, Markdown and JSON are renderings
+//! of the same facts. A tier without a contact still gets a notice, which
+//! says plainly that nobody is set to receive it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::fleet::Host;
+use crate::rollout::NoticeTerms;
+use crate::rollout::Plan;
+use crate::rollout::TierPlan;
+use crate::rollout::{hours_text, Cost, HoursSpec};
+
+/// The notice for one tier's contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// The tier.
+    pub tier: String,
+    /// The contact as the policy gives it (name, phone, email, ...);
+    /// `None` when the tier has none.
+    pub contact: Option<BTreeMap<String, String>>,
+    /// When the notice must be sent.
+    pub notice_at: DateTime<Utc>,
+    /// The zone local times are given in (the tier's window's).
+    pub timezone: String,
+    /// Who does the work, and whom to call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The number to call if trouble arises.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_phone: Option<String>,
+    /// Hosts in the tier.
+    pub hosts: usize,
+    /// Roles of those hosts, sorted.
+    pub roles: Vec<String>,
+    /// Every batch.
+    pub batches: Vec<NoticeBatch>,
+    /// The business hours after-hours time is counted against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<HoursSpec>,
+    /// Seconds of the work outside business hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// What the work costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+    /// That services may be unavailable.
+    pub unavailability: String,
+    /// That patches can break things, and skipping them leaves holes open.
+    pub risk: String,
+    /// Closing text from the policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footer: Option<String>,
+}
+
+/// One batch as its contact is told of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoticeBatch {
+    /// 1-based.
+    pub batch: usize,
+    /// Start, UTC.
+    pub start: DateTime<Utc>,
+    /// End, UTC.
+    pub end: DateTime<Utc>,
+    /// Start in the tier's zone (RFC 3339 with offset).
+    pub local_start: String,
+    /// End in the tier's zone.
+    pub local_end: String,
+    /// How many hosts.
+    pub hosts: usize,
+    /// Their names, in fleet order.
+    pub host_names: Vec<String>,
+    /// Their roles, sorted.
+    pub roles: Vec<String>,
+    /// Seconds of it outside business hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_hours_s: Option<u64>,
+    /// What it costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<Cost>,
+}
+
+/// Why notices could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoticeError {
+    /// `--tier` named a tier the plan does not have.
+    #[error("the plan has no tier `{tier}`; its tiers: {}", .known.join(", "))]
+    UnknownTier {
+        /// The name asked for.
+        tier: String,
+        /// The plan's tiers.
+        known: Vec<String>,
+    },
+}
+
+/// What a tier without batches gets instead of a notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoNotice {
+    /// The tier.
+    pub tier: String,
+    /// Why nobody is told.
+    pub reason: String,
+}
+
+/// Notices for every tier with batches, in rollout order, or for the one
+/// named. A named tier without batches gives a [`NoNotice`] instead.
+/// `host` finds a host of the fleet by name (for its roles).
+pub fn notices<'f>(
+    plan: &Plan,
+    terms: &NoticeTerms,
+    host: &dyn Fn(&str) -> Option<&'f Host>,
+    tier: Option<&str>,
+) -> Result<(Vec<Notice>, Vec<NoNotice>), NoticeError> {
+    let chosen: Vec<&TierPlan> = match tier {
+        None => plan
+            .tiers
+            .iter()
+            .filter(|t| !t.batches.is_empty())
+            .collect(),
+        Some(name) => match plan.tiers.iter().find(|t| t.name == name) {
+            Some(t) => vec![t],
+            None => {
+                return Err(NoticeError::UnknownTier {
+                    tier: name.to_string(),
+                    known: plan.tiers.iter().map(|t| t.name.clone()).collect(),
+                })
+            }
+        },
+    };
+    let mut out = Vec::new();
+    let mut none = Vec::new();
+    for t in chosen {
+        match (t.notice, t.batches.is_empty()) {
+            (Some(at), false) => out.push(notice(plan, t, at, terms, host)),
+            _ => none.push(NoNotice {
+                tier: t.name.clone(),
+                reason: format!(
+                    "tier `{}` has no batches in this plan (no host is patched in it), so it needs no notice",
+                    t.name
+                ),
+            }),
+        }
+    }
+    Ok((out, none))
+}
+
+fn roles_of<'f>(names: &[String], host: &dyn Fn(&str) -> Option<&'f Host>) -> Vec<String> {
+    let set: BTreeSet<&str> = names
+        .iter()
+        .filter_map(|n| host(n))
+        .flat_map(|h| h.roles.iter().map(String::as_str))
+        .collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+fn notice<'f>(
+    plan: &Plan,
+    t: &TierPlan,
+    at: DateTime<Utc>,
+    terms: &NoticeTerms,
+    host: &dyn Fn(&str) -> Option<&'f Host>,
+) -> Notice {
+    let zone: Tz = t.timezone.parse().unwrap_or(Tz::UTC);
+    let batches: Vec<NoticeBatch> = t
+        .batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| NoticeBatch {
+            batch: i + 1,
+            start: b.start,
+            end: b.end,
+            local_start: b.start.with_timezone(&zone).to_rfc3339(),
+            local_end: b.end.with_timezone(&zone).to_rfc3339(),
+            hosts: b.hosts.len(),
+            host_names: b.hosts.clone(),
+            roles: roles_of(&b.hosts, host),
+            after_hours_s: b.after_hours_s,
+            cost: b.cost.clone(),
+        })
+        .collect();
+    let provider = terms.provider.clone();
+    Notice {
+        tier: t.name.clone(),
+        contact: (!t.contact.is_empty()).then(|| t.contact.clone()),
+        notice_at: at,
+        timezone: t.timezone.clone(),
+        provider_phone: terms.provider_phone.clone(),
+        hosts: t.hosts.len(),
+        roles: roles_of(&t.hosts, host),
+        batches,
+        business_hours: plan.business_hours.clone(),
+        after_hours_s: t.after_hours_s,
+        cost: t.cost.clone(),
+        unavailability: "Services running on these hosts may be unavailable, or slower than usual, at any time during the times listed above.".to_string(),
+        risk: "Patches occasionally introduce errors or incompatibilities. Not installing them, however, leaves known vulnerabilities open on these hosts.".to_string(),
+        footer: terms.footer.clone(),
+        provider,
+    }
+}
+
+/// How to write a notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Plain text.
+    Text,
+    /// Markdown.
+    Markdown,
+}
+
+/// A notice as plain text or Markdown.
+pub fn render(n: &Notice, style: Style) -> String {
+    let md = style == Style::Markdown;
+    let mut out = String::new();
+    let zone: Tz = n.timezone.parse().unwrap_or(Tz::UTC);
+    let when = |t: DateTime<Utc>| {
+        format!(
+            "{} ({})",
+            t.with_timezone(&zone).format("%a %Y-%m-%d %H:%M %Z"),
+            t.format("%Y-%m-%d %H:%M UTC")
+        )
+    };
+    let title = format!("Planned patching: {}", n.tier);
+    if md {
+        let _ = writeln!(out, "# {title}\n");
+    } else {
+        let _ = writeln!(out, "{title}\n{}\n", "=".repeat(title.chars().count()));
+    }
+    let field = |out: &mut String, name: &str, value: &str| {
+        if md {
+            let _ = writeln!(out, "- **{name}:** {value}");
+        } else {
+            let _ = writeln!(out, "{name:<15} {value}");
+        }
+    };
+    match &n.contact {
+        Some(c) => {
+            let get = |k: &str| c.get(k).map(String::as_str);
+            field(&mut out, "To", get("name").unwrap_or("(no name given)"));
+            if let Some(p) = get("phone") {
+                field(&mut out, "Phone", p);
+            }
+            if let Some(e) = get("email") {
+                field(&mut out, "Email", e);
+            }
+            for (k, v) in c.iter().filter(|(k, _)| !matches!(k.as_str(), "name" | "phone" | "email")) {
+                field(&mut out, k, v);
+            }
+        }
+        None => field(
+            &mut out,
+            "To",
+            &format!("nobody — tier `{}` has no contact in the policy, so this notice has no recipient; add `contact = {{ name = \"...\", phone = \"...\", email = \"...\" }}` to the tier", n.tier),
+        ),
+    }
+    if let Some(p) = &n.provider {
+        field(&mut out, "From", p);
+    }
+    field(&mut out, "Send by", &when(n.notice_at));
+    field(&mut out, "Hosts", &n.hosts.to_string());
+    field(
+        &mut out,
+        "Roles",
+        &if n.roles.is_empty() {
+            "none recorded".to_string()
+        } else {
+            n.roles.join(", ")
+        },
+    );
+    let total_s: i64 = n
+        .batches
+        .iter()
+        .map(|b| (b.end - b.start).num_seconds())
+        .sum();
+    let total_s = u64::try_from(total_s).unwrap_or(0);
+    let _ = writeln!(out);
+    let para = |out: &mut String, text: &str| {
+        let _ = writeln!(out, "{text}\n");
+    };
+    para(
+        &mut out,
+        &format!(
+            "We will patch {} host{} of tier {} in {} batch{}, at these times ({} and UTC):",
+            n.hosts,
+            if n.hosts == 1 { "" } else { "s" },
+            n.tier,
+            n.batches.len(),
+            if n.batches.len() == 1 { "" } else { "es" },
+            n.timezone
+        ),
+    );
+    for b in &n.batches {
+        let mut line = format!(
+            "{}batch {}: {} → {}, {} host{}",
+            if md { "- " } else { "  " },
+            b.batch,
+            when(b.start),
+            when(b.end),
+            b.hosts,
+            if b.hosts == 1 { "" } else { "s" }
+        );
+        if !b.roles.is_empty() {
+            let _ = write!(line, " ({})", b.roles.join(", "));
+        }
+        if let Some(a) = b.after_hours_s.filter(|a| *a > 0) {
+            let _ = write!(line, "; {} after hours", hours_text(a));
+        }
+        if let Some(c) = &b.cost {
+            let _ = write!(line, "; {} {}", c.amount, c.currency);
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+    para(&mut out, &n.unavailability);
+    para(&mut out, &n.risk);
+    match (&n.business_hours, n.after_hours_s) {
+        (Some(h), Some(after)) => {
+            let regular = total_s.saturating_sub(after);
+            let hours = format!("{} {} {}", h.days, h.hours, h.timezone);
+            let share = if after == 0 {
+                format!(
+                    "All {} of the work falls inside business hours ({hours}).",
+                    hours_text(total_s)
+                )
+            } else if regular == 0 {
+                format!(
+                    "All {} of the work falls after hours (business hours are {hours}).",
+                    hours_text(total_s)
+                )
+            } else {
+                format!(
+                    "{} of the {} of work falls after hours (business hours are {hours}); {} falls inside them.",
+                    hours_text(after),
+                    hours_text(total_s),
+                    hours_text(regular)
+                )
+            };
+            para(&mut out, &share);
+        }
+        _ => para(
+            &mut out,
+            &format!("The work takes {} in total.", hours_text(total_s)),
+        ),
+    }
+    match &n.cost {
+        Some(c) => para(
+            &mut out,
+            &format!(
+                "Work in regular hours costs money, and work after hours costs more: this tier's work is charged {} {} ({} in business hours, {} after hours).",
+                c.amount,
+                c.currency,
+                hours_text(c.regular_s),
+                hours_text(c.after_hours_s)
+            ),
+        ),
+        None => para(
+            &mut out,
+            "Work in regular hours costs money, and work after hours may cost more.",
+        ),
+    }
+    if let Some(phone) = &n.provider_phone {
+        para(
+            &mut out,
+            &format!(
+                "If anything goes wrong, call {}{phone}.",
+                n.provider
+                    .as_deref()
+                    .map_or(String::new(), |p| format!("{p} at "))
+            ),
+        );
+    }
+    if let Some(f) = &n.footer {
+        para(&mut out, f.trim_end());
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
