@@ -46,6 +46,7 @@ pub mod fleet;
 pub mod rollout;
 pub mod scope;
 pub mod syntax;
+#[cfg(feature = "testgen")]
 #[doc(hidden)]
 pub mod testgen;
 pub mod value;
