@@ -26,7 +26,7 @@ fn sizes() -> Vec<usize> {
 }
 
 fn eval(c: &mut Criterion) {
-    let now = testgen::reference_now();
+    let now = testgen::now();
     for n in sizes() {
         let hosts = testgen::fleet(n, 7);
         let Ok(fleet) = Fleet::new(hosts.clone()) else {

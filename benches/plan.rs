@@ -150,7 +150,7 @@ fn plan(c: &mut Criterion) {
         eprintln!("the priced benchmark policy does not validate");
         return;
     };
-    let start = testgen::reference_now();
+    let start = testgen::now();
     for n in sizes() {
         let Ok(fleet) = Fleet::new(testgen::fleet(n, 7)) else {
             eprintln!("generated fleet rejected");

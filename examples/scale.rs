@@ -76,7 +76,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = arg(&args, "--hosts").map_or(Ok(1_000_000), |s| s.parse())?;
     let seed: u64 = arg(&args, "--seed").map_or(Ok(7), |s| s.parse())?;
-    let now = testgen::reference_now();
+    let now = testgen::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("fleet: {n} generated hosts (seed {seed}), {threads} threads available");
 

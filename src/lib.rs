@@ -54,6 +54,7 @@ pub mod output;
 pub mod rollout;
 mod scope;
 pub mod syntax;
+#[cfg(feature = "testgen")]
 #[doc(hidden)]
 pub mod testgen;
 pub(crate) mod value;

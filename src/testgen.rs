@@ -1,16 +1,35 @@
-//! Generated fleets and queries for benchmarks, the `scale` example and
-//! tests. Not part of the supported API.
+//! Generated fleets, expressions and queries for this crate's tests,
+//! benchmarks, examples and fuzz targets. Compiled only with the `testgen`
+//! feature, which the crate's dev-dependency on itself turns on for tests,
+//! benches and examples; not part of the supported API.
 //!
-//! The shape imitates a real inventory: ~20 roles, ten tag keys with 2 to
-//! 5,000 distinct values, a unique name per host, and nested facts with
-//! versions (natural, and a Debian/RPM openssl version) and dates. Everything is derived from an explicit seed, so two
-//! runs see the same fleet.
+//! - [`vocab`]: the one test vocabulary (roles, tag and fact keys, values,
+//!   patterns, literal kinds, named scopes, [`now`]). New values and literal
+//!   kinds go there.
+//! - [`strategy`]: proptest strategies for expression trees, hosts and
+//!   fleets over that vocabulary; new operators go in [`strategy::leaf`].
+//! - [`layout`]: random source-text layout of a tree.
+//! - [`bytes`]: hosts decoded from fuzzer bytes, over the same vocabulary.
+//! - This module: a seeded [`Rng`] and a realistic fleet at scale ([`fleet`])
+//!   with benchmark [`QUERIES`] and hand-written [`baseline`]s.
+//!
+//! The realistic shape imitates a real inventory: ~20 roles, ten tag keys
+//! with 2 to 5,000 distinct values, a unique name per host, and nested facts
+//! with versions (natural, and a Debian/RPM openssl version) and dates. Everything is derived from an explicit seed, so
+//! two runs see the same fleet.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::fleet::Host;
 use crate::value::{compare_versions, fact, instant_from_text};
 use crate::versions::DpkgVersion;
+
+pub mod bytes;
+pub mod layout;
+pub mod strategy;
+pub mod vocab;
+
+pub use vocab::now;
 
 /// A small, fast, seeded generator (SplitMix64); not for cryptography.
 #[derive(Debug, Clone)]
@@ -44,14 +63,19 @@ impl Rng {
         self.below(100) < percent
     }
 
+    /// True with probability 1/`n` (always when `n` is 0 or 1).
+    pub fn one_in(&mut self, n: usize) -> bool {
+        self.below(n) == 0
+    }
+
     /// One of `items` (the first when empty is impossible: returns "").
     pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items.get(self.below(items.len())).copied().unwrap_or("")
     }
 }
 
-/// The roles hosts hold.
-pub const ROLES: &[&str] = &[
+/// The roles hosts of the realistic fleet hold.
+const FLEET_ROLES: &[&str] = &[
     "web", "api", "db", "cache", "queue", "search", "worker", "cron", "proxy", "lb", "dns", "mail",
     "auth", "metrics", "logs", "storage", "ci", "vpn", "bastion", "batch",
 ];
@@ -90,24 +114,18 @@ const PACKAGES: &[&str] = &[
     "postfix",
 ];
 
-/// The instant the generated dates are relative to: 2026-06-01T00:00:00Z.
-pub fn reference_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0)
-        .single()
-        .unwrap_or_default()
-}
-
-/// `n` hosts of the realistic shape, the same for the same seed.
+/// `n` hosts of the realistic shape, the same for the same seed; their
+/// dates lie in the year before [`now`].
 pub fn fleet(n: usize, seed: u64) -> Vec<Host> {
     let mut rng = Rng::new(seed);
-    let base = reference_now().date_naive();
+    let base = now().date_naive();
     (0..n)
         .map(|i| {
-            let role = rng.pick(ROLES);
+            let role = rng.pick(FLEET_ROLES);
             let mut host = Host::named(format!("{role}-{i:07}"));
             host.roles.push(role.to_string());
             if rng.chance(25) {
-                let second = rng.pick(ROLES);
+                let second = rng.pick(FLEET_ROLES);
                 if second != role {
                     host.roles.push(second.to_string());
                 }

@@ -9,9 +9,8 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-mod common;
-
 use fleetscope::syntax::{self, Expr, ExprKind, Limits, Spanned};
+use fleetscope::testgen::{layout::layout, strategy, vocab};
 use fleetscope::{reference, Fleet};
 use proptest::prelude::*;
 
@@ -25,10 +24,11 @@ fn unbounded() -> Limits {
 }
 
 fn selected(source: &str, fleet: &Fleet) -> Vec<usize> {
-    let scope = common::catalog()
+    let scope = vocab::catalog()
+        .unwrap()
         .compile(source)
         .unwrap_or_else(|e| panic!("{source:?} does not compile: {e}"));
-    reference::select(&scope, fleet, common::now())
+    reference::select(&scope, fleet, vocab::now())
 }
 
 proptest! {
@@ -36,7 +36,7 @@ proptest! {
 
     /// Any tree the parser can produce prints to text that parses back to it.
     #[test]
-    fn printed_trees_parse_to_the_same_tree(expr in common::syntax_expr()) {
+    fn printed_trees_parse_to_the_same_tree(expr in strategy::syntax_expr()) {
         let printed = expr.to_string();
         let parsed = syntax::parse_with(&printed, &unbounded());
         prop_assert!(parsed.is_ok(), "{printed:?} does not parse: {:?}", parsed.err());
@@ -48,7 +48,7 @@ proptest! {
     /// what was parsed gives text that parses to the same tree again.
     #[test]
     fn layout_does_not_change_the_tree(
-        (expr, source) in common::syntax_expr().prop_flat_map(|e| (Just(e.clone()), common::layout(e)))
+        (expr, source) in strategy::syntax_expr().prop_flat_map(|e| (Just(e.clone()), layout(e)))
     ) {
         let parsed = syntax::parse_with(&source, &unbounded());
         prop_assert!(parsed.is_ok(), "{source:?} does not parse: {:?}", parsed.err());
@@ -64,12 +64,7 @@ proptest! {
     #[test]
     fn any_text_parses_or_fails_cleanly(source in prop_oneof![
         any::<String>(),
-        prop::collection::vec(prop::sample::select(vec![
-            "role", "name", "tags.env", "facts.os.version", "tags.'a b'", " = ", "!=", "<", ">=",
-            " in ", " not ", "not ", " like ", " matches ", " and ", " or ", "(", ")", ",", "@web",
-            "has(", "true", "all", "web", "\"x\"", "'y", "8", "-3", "2.5", "2026-11-01",
-            "now()", " - 30d", "version(\"1.2\")", "#c\n", "\\", "==", "&&", " ",
-        ]), 0..12).prop_map(|parts| parts.concat()),
+        strategy::token_soup(),
     ]) {
         match syntax::parse(&source) {
             Ok(expr) => {
@@ -91,14 +86,14 @@ proptest! {
     /// `select`, and `explain` agrees with both.
     #[test]
     fn evaluation_is_deterministic_and_consistent(
-        expr in common::eval_expr(),
-        fleet in common::fleet(8),
+        expr in strategy::eval_expr(),
+        fleet in strategy::fleet(8),
     ) {
         let source = expr.to_string();
-        let scope = common::catalog().compile(&source);
+        let scope = vocab::catalog().unwrap().compile(&source);
         prop_assert!(scope.is_ok(), "{source:?}: {:?}", scope.as_ref().err());
         let Ok(scope) = scope else { return Ok(()) };
-        let now = common::now();
+        let now = vocab::now();
         let first = reference::select(&scope, &fleet, now);
         prop_assert_eq!(&first, &reference::select(&scope, &fleet, now));
         let by_host: Vec<usize> = fleet
@@ -118,9 +113,9 @@ proptest! {
     /// intersection and union.
     #[test]
     fn boolean_operators_are_set_operations(
-        e in common::eval_expr(),
-        f in common::eval_expr(),
-        fleet in common::fleet(8),
+        e in strategy::eval_expr(),
+        f in strategy::eval_expr(),
+        fleet in strategy::fleet(8),
     ) {
         let all: Vec<usize> = (0..fleet.len()).collect();
         let se = selected(&e.to_string(), &fleet);
@@ -136,7 +131,7 @@ proptest! {
     /// Each negated operator holds exactly when the path has a value and
     /// the positive form does not hold (LANGUAGE.md, "Predicates").
     #[test]
-    fn negated_operators_fail_closed(pred in common::eval_predicate(), fleet in common::fleet(8)) {
+    fn negated_operators_fail_closed(pred in strategy::eval_predicate(), fleet in strategy::fleet(8)) {
         let Expr { node, .. } = pred;
         let (negated, positive, path) = match node {
             ExprKind::Compare { path, op: syntax::CmpOp::Ne, value } => (

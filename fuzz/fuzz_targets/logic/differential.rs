@@ -5,70 +5,16 @@
 //! Input layout: the expression's UTF-8 text, a 0 byte, then bytes that
 //! describe hosts (five bytes each) until a 0xFF byte, then changes (one
 //! byte saying upsert or remove, then a host or a name).
+//!
+//! Hosts are decoded by `fleetscope::testgen::bytes`, over the vocabulary
+//! the property tests use.
 
-use chrono::{TimeZone, Utc};
+use fleetscope::testgen::bytes::{host, pick};
+use fleetscope::testgen::{now, vocab::HOST_NAMES};
 use fleetscope::{reference, Catalog, Fleet, Host, IndexedFleet};
-use serde_json::{json, Value};
-
-#[path = "vocab.rs"]
-mod vocab;
-use vocab::{NAMES, WORDS};
-
-const ROLES: &[&str] = &["web", "db", "api", "8", "true", "22.04"];
-const TAG_KEYS: &[&str] = &["env", "ring", "app.kubernetes.io/name"];
-const FACT_KEYS: &[&str] = &["os", "cpus", "list", "last_patched"];
-
-fn pick<'a>(items: &[&'a str], b: u8) -> &'a str {
-    items
-        .get(usize::from(b) % items.len().max(1))
-        .copied()
-        .unwrap_or("")
-}
-
-fn scalar(b: u8) -> Value {
-    match b % 8 {
-        0..=2 => Value::from(pick(WORDS, b / 8)),
-        3 => Value::from([-3i64, 1, 8, 22][usize::from(b / 8) % 4]),
-        4 => json!(2.5),
-        5 => Value::from(b & 0x10 != 0),
-        6 => json!(u64::MAX),
-        _ => Value::Null,
-    }
-}
-
-fn fact(b: u8, c: u8) -> Value {
-    match b % 4 {
-        0 | 1 => scalar(c),
-        2 => json!([scalar(c), scalar(c.rotate_left(3)), {"x": 1}]),
-        _ => json!({"version": scalar(c)}),
-    }
-}
-
-/// A host from five bytes: name, roles, tag, fact key and kind, fact value.
-fn host(bytes: &mut impl Iterator<Item = u8>) -> Option<Host> {
-    let mut next = || bytes.next();
-    let (n, r, t, f, v) = (next()?, next()?, next()?, next()?, next()?);
-    let mut host = Host::named(pick(NAMES, n));
-    for (bit, role) in ROLES.iter().enumerate() {
-        if r & (1 << bit) != 0 {
-            host.roles.push((*role).to_string());
-        }
-    }
-    if t & 0x80 == 0 {
-        host.tags.insert(
-            pick(TAG_KEYS, t).to_string(),
-            pick(WORDS, t >> 2).to_string(),
-        );
-    }
-    if f & 0x80 == 0 {
-        host.facts
-            .insert(pick(FACT_KEYS, f).to_string(), fact(f >> 2, v));
-    }
-    Some(host)
-}
 
 fn check(engine: &IndexedFleet, model: &[Host], catalog: &Catalog, expr: &str) {
-    let now = Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap();
+    let now = now();
     let fleet = Fleet::new(model.to_vec()).expect("model names are unique");
     let scope = catalog.compile(expr).expect("compiled before");
     let expected: Vec<&str> = reference::select(&scope, &fleet, now)
@@ -118,7 +64,7 @@ pub fn run(data: &[u8]) {
             }
             engine.upsert(h).expect("non-empty name");
         } else {
-            let name = pick(NAMES, op >> 1);
+            let name = pick(HOST_NAMES, op >> 1);
             let expected = model
                 .iter()
                 .position(|m| m.name == name)

@@ -7,41 +7,12 @@
 //! objects). Evaluation must not panic, `select` must agree with `matches`
 //! and with `explain`, and the tree printed and compiled again must select
 //! the same hosts.
+//!
+//! The catalog (`SCOPES`), the fleet (`FIXED_FLEET`) and `now()` are
+//! the shared test vocabulary's, from `fleetscope::testgen::vocab`.
 
-use chrono::{DateTime, TimeZone, Utc};
-use fleetscope::{reference, Catalog, Fleet, Limits};
-
-/// The scopes `@name` can refer to.
-pub const SCOPES: [(&str, &str); 4] = [
-    ("web", "role = web"),
-    ("prod", "tags.env = prod"),
-    ("prod-web", "@web and @prod"),
-    (
-        "stale",
-        "facts.last_patched < now() - 30d or not has(facts.last_patched)",
-    ),
-];
-
-/// The hosts every input is evaluated against.
-pub const FLEET: &str = r#"[
-  {"name": "web-01", "roles": ["web", "api"], "tags": {"env": "prod", "ring": "1", "region": "eu-west-1"},
-   "facts": {"os": {"family": "ubuntu", "version": "22.04"}, "cpus": 8, "load": 2.5,
-             "last_patched": "2026-09-01", "kernel": "5.15.0-91", "pkgs": ["nginx", "openssl", 3, true]}},
-  {"name": "web-02", "roles": ["web"], "tags": {"env": "staging", "app.kubernetes.io/name": "shop", "Cost Center": "42"},
-   "facts": {"os": {"family": "ubuntu", "version": "22.10"}, "cpus": "16", "secure_boot": "true",
-             "last_patched": "2026-10-30T12:00:00+02:00", "big": 18446744073709551615}},
-  {"name": "db-01", "roles": ["db"], "tags": {"ring": "0"},
-   "facts": {"os": {"family": "rhel", "version": "9.2"}, "cpus": -3, "secure_boot": false,
-             "kernel": "5.15.0-100", "nics": [{"name": "eth0"}], "nothing": null}},
-  {"name": "cache-7", "facts": {"os": "unknown", "list": [], "nested": {"a": {"b": [1, "2", 2.5]}}}}
-]"#;
-
-/// The instant `now()` stands for.
-pub fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
-        .single()
-        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
-}
+use fleetscope::testgen::vocab::{fixed_fleet, now, SCOPES};
+use fleetscope::{reference, Catalog, Limits};
 
 /// Runs the checks on raw fuzzer bytes.
 pub fn run(data: &[u8]) {
@@ -54,7 +25,7 @@ pub fn run(data: &[u8]) {
 /// Runs the checks on one source text. Panics when a check fails.
 pub fn check(source: &str) {
     let catalog = Catalog::new(SCOPES).expect("the fixed catalog is valid");
-    let fleet = Fleet::from_json(FLEET.as_bytes()).expect("the fixed fleet is valid");
+    let fleet = fixed_fleet().expect("the fixed fleet is valid");
     let scope = match catalog.compile(source) {
         Ok(scope) => scope,
         Err(err) => {
