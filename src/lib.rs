@@ -31,7 +31,8 @@
 //! - [`scope`]: named scopes ([`Catalog`]) and checked, compiled [`Scope`]s.
 //! - [`exec`]: evaluation — the indexed engine ([`IndexedFleet`]) and the
 //!   [`reference`] interpreter it is proven equal to.
-//! - [`fleet`]: hosts and fleet files; [`value`]: how values compare.
+//! - [`fleet`]: hosts and fleet files; [`inventory`]: Ansible, EC2 and
+//!   PuppetDB inventories as fleets; [`value`]: how values compare.
 //! - [`rollout`]: policies, calendars, plans.
 //!
 //! The language is described in `docs/language.md`, policies in
@@ -43,6 +44,7 @@
 pub mod diagnostic;
 pub mod exec;
 pub mod fleet;
+pub mod inventory;
 pub mod rollout;
 pub mod scope;
 pub mod syntax;
@@ -53,5 +55,6 @@ pub mod value;
 pub use exec::engine::{HostId, IndexedFleet, Selection};
 pub use exec::reference;
 pub use fleet::{Fleet, FleetError, Host};
+pub use inventory::{FleetFormat, InventoryError};
 pub use scope::{Catalog, CatalogError, Scope};
 pub use syntax::{Limits, ScopeError, ScopeErrorKind};
