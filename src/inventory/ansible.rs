@@ -20,7 +20,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{build, parse, scalar_text, FleetFormat, InventoryError, Step};
+use super::{
+    build, parse, scalar_text, Described, FleetFormat, InventoryError, Name, Object, Step,
+};
 use crate::fleet::{Fleet, FleetError, Host};
 
 /// Groups that every host belongs to, which say nothing about a host.
@@ -190,10 +192,10 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 if hostvars.is_some() {
                     return Err(de::Error::custom("`_meta` appears twice"));
                 }
-                let meta: Meta = map.next_value()?;
-                hostvars = Some(meta.hostvars.0);
+                let meta: Object<Meta> = map.next_value()?;
+                hostvars = Some(meta.0.hostvars.0);
             } else {
-                let body: GroupBody = map.next_value()?;
+                let Object(body): Object<GroupBody> = map.next_value()?;
                 if groups.iter().any(|g| g.name == key) {
                     return Err(de::Error::custom(format!("group `{key}` appears twice")));
                 }
@@ -211,36 +213,26 @@ impl<'de> Visitor<'de> for DocumentVisitor {
 
 /// `_meta`: only `hostvars` matters; `profile` and other keys are ignored.
 #[derive(serde::Deserialize)]
-#[serde(expecting = "an object with `hostvars`")]
 struct Meta {
     hostvars: HostVars,
 }
 
+impl Described for Meta {
+    const WHAT: &'static str = "an object with `hostvars`";
+}
+
 #[derive(serde::Deserialize)]
-#[serde(expecting = "a group: an object with `hosts` and `children` lists")]
 struct GroupBody {
     #[serde(default)]
-    hosts: Vec<HostName>,
+    hosts: Vec<Name>,
     #[serde(default)]
     children: Vec<String>,
     #[serde(default)]
     vars: Option<IgnoredAny>,
 }
 
-/// A host name in a group's `hosts`: a non-empty string.
-struct HostName(String);
-
-impl<'de> Deserialize<'de> for HostName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<HostName, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        if name.is_empty() {
-            return Err(de::Error::invalid_value(
-                de::Unexpected::Str(""),
-                &"a non-empty host name",
-            ));
-        }
-        Ok(HostName(name))
-    }
+impl Described for GroupBody {
+    const WHAT: &'static str = "a group: an object with `hosts` and `children` lists";
 }
 
 /// `_meta.hostvars`, in document order, each host once.

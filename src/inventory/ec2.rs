@@ -12,14 +12,17 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{build, parse, FleetFormat, InventoryError, Step};
+use super::{build, parse, Described, FleetFormat, InventoryError, Name, Object, Step};
 use crate::fleet::{Fleet, FleetError, Host};
 
 pub(super) fn read(bytes: &[u8]) -> Result<Fleet, FleetError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
     let pages: Vec<Page> = match first {
-        Some(b'[') => parse(FleetFormat::Ec2, bytes, split)?,
-        Some(b'{') => vec![parse::<Page>(FleetFormat::Ec2, bytes, split)?],
+        Some(b'[') => parse::<Vec<Object<Page>>>(FleetFormat::Ec2, bytes, split)?
+            .into_iter()
+            .map(|p| p.0)
+            .collect(),
+        Some(b'{') => vec![parse::<Object<Page>>(FleetFormat::Ec2, bytes, split)?.0],
         _ => {
             return Err(InventoryError::Malformed {
                 format: FleetFormat::Ec2,
@@ -36,7 +39,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<Fleet, FleetError> {
     let mut hosts = Vec::new();
     let mut labels = Vec::new();
     for (p, page) in pages.into_iter().enumerate() {
-        for (r, reservation) in page.reservations.into_iter().enumerate() {
+        for (r, Object(reservation)) in page.reservations.into_iter().enumerate() {
             for (i, instance) in reservation.instances.into_iter().enumerate() {
                 labels.push(label(paged.then_some(p), r, i));
                 hosts.push(Host {
@@ -87,17 +90,23 @@ fn split(steps: &[Step]) -> (Option<String>, Vec<Step>) {
 }
 
 #[derive(serde::Deserialize)]
-#[serde(expecting = "a describe-instances page: an object with `Reservations`")]
 struct Page {
     #[serde(rename = "Reservations")]
-    reservations: Vec<Reservation>,
+    reservations: Vec<Object<Reservation>>,
+}
+
+impl Described for Page {
+    const WHAT: &'static str = "a describe-instances page: an object with `Reservations`";
 }
 
 #[derive(serde::Deserialize)]
-#[serde(expecting = "a reservation: an object with `Instances`")]
 struct Reservation {
     #[serde(rename = "Instances")]
     instances: Vec<Instance>,
+}
+
+impl Described for Reservation {
+    const WHAT: &'static str = "a reservation: an object with `Instances`";
 }
 
 /// An instance: its id and tags checked, the whole object kept as facts.
@@ -129,13 +138,7 @@ impl<'de> Visitor<'de> for InstanceVisitor {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "InstanceId" => {
-                    let value: String = map.next_value()?;
-                    if value.is_empty() {
-                        return Err(de::Error::invalid_value(
-                            de::Unexpected::Str(""),
-                            &"a non-empty instance id",
-                        ));
-                    }
+                    let Name(value) = map.next_value()?;
                     id = Some(value.clone());
                     object.insert(key, Value::String(value));
                 }

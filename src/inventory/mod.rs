@@ -139,20 +139,23 @@ fn field_text(field: &Option<String>) -> String {
 }
 
 impl Fleet {
-    /// Reads a fleet file in the given format. For
-    /// [`FleetFormat::Fleetscope`] this is [`Fleet::load`] without the
-    /// detection (JSON Lines by extension, as there).
+    /// Reads a fleet file in the given format, without detection. For
+    /// [`FleetFormat::Fleetscope`], a name ending in `.jsonl` or `.ndjson`
+    /// means JSON Lines, as in [`Fleet::load`].
     pub fn load_with(path: impl AsRef<FsPath>, format: FleetFormat) -> Result<Fleet, FleetError> {
-        if format == FleetFormat::Fleetscope {
-            // Detection would answer fleetscope for a fleetscope document
-            // anyway; `load` keeps the extension rule for JSON Lines.
-            return Fleet::load(path);
-        }
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| FleetError::Io {
             path: path.display().to_string(),
             source,
         })?;
+        // The same extension rule as `Fleet::load`.
+        let lines = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
+        if format == FleetFormat::Fleetscope && lines {
+            return Fleet::from_json_lines(&bytes);
+        }
         Fleet::from_json_with(&bytes, format)
     }
 
@@ -182,6 +185,51 @@ fn scalar_text(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// A derived struct read from a JSON object only: serde's derive also
+/// accepts an array of the fields in order, which no inventory format means.
+struct Object<T>(T);
+
+/// What an [`Object`] is, for "invalid type: ..., expected ..." messages.
+trait Described {
+    const WHAT: &'static str;
+}
+
+impl<'de, T: serde::Deserialize<'de> + Described> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Object<T>, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de> + Described> serde::de::Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(T::WHAT)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+/// A host's name in a format's record: a non-empty string, checked while it
+/// is read so that the error names its field.
+struct Name(String);
+
+impl<'de> serde::Deserialize<'de> for Name {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name.is_empty() {
+            return Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Str(""),
+                &"a non-empty host name",
+            ));
+        }
+        Ok(Name(name))
     }
 }
 

@@ -13,7 +13,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::{build, parse, scalar_text, FleetFormat, InventoryError, Step};
+use super::{
+    build, parse, scalar_text, Described, FleetFormat, InventoryError, Name, Object, Step,
+};
 use crate::fleet::{Fleet, FleetError, Host};
 
 pub(super) fn read(bytes: &[u8]) -> Result<Fleet, FleetError> {
@@ -84,13 +86,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "certname" => {
-                    let name: String = map.next_value()?;
-                    if name.is_empty() {
-                        return Err(de::Error::invalid_value(
-                            de::Unexpected::Str(""),
-                            &"a non-empty certname",
-                        ));
-                    }
+                    let Name(name) = map.next_value()?;
                     certname = Some(name);
                 }
                 "facts" => facts = Some(map.next_value::<Map<String, Value>>()?),
@@ -103,7 +99,7 @@ impl<'de> Visitor<'de> for RecordVisitor {
                     };
                 }
                 "trusted" => {
-                    if let Some(trusted) = map.next_value::<Option<Trusted>>()? {
+                    if let Some(Object(trusted)) = map.next_value::<Option<Object<Trusted>>>()? {
                         extensions = trusted.extensions.unwrap_or_default();
                     }
                 }
@@ -124,10 +120,13 @@ impl<'de> Visitor<'de> for RecordVisitor {
 
 /// `trusted`: only `extensions` matters.
 #[derive(serde::Deserialize)]
-#[serde(expecting = "the trusted facts: an object")]
 struct Trusted {
     #[serde(default)]
     extensions: Option<Extensions>,
+}
+
+impl Described for Trusted {
+    const WHAT: &'static str = "the trusted facts: an object";
 }
 
 /// `trusted.extensions`: scalars become tags, `pp_role` the roles.

@@ -11,3 +11,6 @@ ANSIBLE_INVENTORY="${ANSIBLE_INVENTORY:-ansible-inventory}"
 "$ANSIBLE_INVENTORY" -i inventory.yml --list > ansible.json
 # The export form keeps group vars under the groups; fleetscope refuses it.
 "$ANSIBLE_INVENTORY" -i inventory.yml --list --export > ansible-export.json
+# The ansible form of the test fleet that every format must select alike.
+cd ../../../tests/fixtures/same-fleet
+"$ANSIBLE_INVENTORY" -i inventory.yml --list > ansible.json
