@@ -201,8 +201,8 @@ fn ansible_malformed_variants_name_the_record_and_field() {
     assert_contains(
         &text,
         &[
-            "group `web`, field `hosts[1]`, line 4, column",
-            "expected a string",
+            "group `web`, field `hosts[1]`, line 4, column 20",
+            "invalid type: integer `7`, expected a non-empty host name",
         ],
     );
 
@@ -370,7 +370,7 @@ fn ec2_malformed_variants_name_the_instance_and_field() {
         &text,
         &[
             "instance Reservations[1].Instances[0], field `InstanceId`",
-            "expected a string",
+            "expected a non-empty host name",
         ],
     );
 
@@ -530,7 +530,13 @@ fn puppetdb_malformed_variants_name_the_record_and_field() {
     assert_contains(&text, &["record 0", "missing field `certname`"]);
 
     let text = error(r#"[{"certname": 7, "facts": {}}]"#, p);
-    assert_contains(&text, &["record 0, field `certname`", "expected a string"]);
+    assert_contains(
+        &text,
+        &[
+            "record 0, field `certname`",
+            "expected a non-empty host name",
+        ],
+    );
 
     let text = error(r#"[{"certname": "", "facts": {}}]"#, p);
     assert_contains(
@@ -549,7 +555,7 @@ fn puppetdb_malformed_variants_name_the_record_and_field() {
         &text,
         &[
             "record 1, field `trusted.extensions.pp_role`",
-            "invalid type: number, expected a role name",
+            "line 1, column 103: invalid type: integer `7`, expected a role name",
         ],
     );
 
@@ -557,7 +563,10 @@ fn puppetdb_malformed_variants_name_the_record_and_field() {
         r#"[{"certname": "a", "facts": {}, "trusted": {"extensions": {"pp_role": ["web", 1]}}}]"#,
         p,
     );
-    assert_contains(&text, &["field `trusted.extensions.pp_role`"]);
+    assert_contains(
+        &text,
+        &["field `trusted.extensions.pp_role[1]`", "expected a string"],
+    );
 
     let text = error(
         r#"[{"certname": "a", "facts": {}, "trusted": {"extensions": []}}]"#,

@@ -222,14 +222,22 @@ struct Name(String);
 
 impl<'de> serde::Deserialize<'de> for Name {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        if name.is_empty() {
-            return Err(serde::de::Error::invalid_value(
-                serde::de::Unexpected::Str(""),
-                &"a non-empty host name",
-            ));
+        // A visitor, not a check after reading: serde_json then places the
+        // error at the name rather than past the enclosing object.
+        struct NameVisitor;
+        impl serde::de::Visitor<'_> for NameVisitor {
+            type Value = Name;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-empty host name")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Name, E> {
+                if v.is_empty() {
+                    return Err(E::invalid_value(serde::de::Unexpected::Str(""), &self));
+                }
+                Ok(Name(v.to_string()))
+            }
         }
-        Ok(Name(name))
+        deserializer.deserialize_str(NameVisitor)
     }
 }
 

@@ -169,7 +169,9 @@ impl<'de> Visitor<'de> for ExtensionsVisitor {
     }
 }
 
-/// `pp_role`, checked while it is read so that an error names its path.
+/// `pp_role`, checked while it is read so that an error names its path and
+/// position: a string is one role, a list of strings several, null none;
+/// anything else is not a role.
 struct RoleValue {
     value: Value,
     roles: Vec<String>,
@@ -177,41 +179,50 @@ struct RoleValue {
 
 impl<'de> Deserialize<'de> for RoleValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RoleValue, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        let roles = roles(&value).ok_or_else(|| {
-            de::Error::custom(format!(
-                "invalid type: {}, expected a role name (a string) or a list of role names",
-                kind(&value)
-            ))
-        })?;
-        Ok(RoleValue { value, roles })
+        deserializer.deserialize_any(RoleVisitor)
     }
 }
 
-/// `pp_role` as roles: a string is one role, a list of strings several,
-/// null none; anything else is not a role.
-fn roles(value: &Value) -> Option<Vec<String>> {
-    match value {
-        Value::Null => Some(Vec::new()),
-        Value::String(s) if !s.is_empty() => Some(vec![s.clone()]),
-        Value::Array(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) if !s.is_empty() => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
-}
+struct RoleVisitor;
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "empty string",
-        Value::Array(_) => "list holding something other than a role name",
-        Value::Object(_) => "object",
+impl<'de> Visitor<'de> for RoleVisitor {
+    type Value = RoleValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a role name (a string) or a list of role names")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RoleValue, E> {
+        if v.is_empty() {
+            return Err(E::invalid_value(de::Unexpected::Str(""), &self));
+        }
+        Ok(RoleValue {
+            value: Value::String(v.to_string()),
+            roles: vec![v.to_string()],
+        })
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<RoleValue, E> {
+        Ok(RoleValue {
+            value: Value::Null,
+            roles: Vec::new(),
+        })
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<RoleValue, A::Error> {
+        let mut roles = Vec::new();
+        while let Some(role) = seq.next_element::<String>()? {
+            if role.is_empty() {
+                return Err(de::Error::invalid_value(
+                    de::Unexpected::Str(""),
+                    &"a role name",
+                ));
+            }
+            roles.push(role);
+        }
+        Ok(RoleValue {
+            value: Value::Array(roles.iter().cloned().map(Value::String).collect()),
+            roles,
+        })
     }
 }
