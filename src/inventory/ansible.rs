@@ -71,8 +71,12 @@ fn hosts(hostvars: Vec<(String, Map<String, Value>)>, groups: &[Group]) -> Vec<H
             }
         }
     }
+    // One mark buffer for every walk: stamped with the walk's number, so it
+    // is never cleared (groups can number in the thousands in generated
+    // inventories).
+    let mut marks = vec![usize::MAX; groups.len()];
     let ancestors: Vec<Vec<usize>> = (0..groups.len())
-        .map(|g| ancestors_of(g, &parents))
+        .map(|g| ancestors_of(g, &parents, &mut marks))
         .collect();
 
     let mut order: Vec<String> = Vec::new();
@@ -125,14 +129,14 @@ fn hosts(hostvars: Vec<(String, Map<String, Value>)>, groups: &[Group]) -> Vec<H
         .collect()
 }
 
-/// `g` and every group above it through `children`, each once.
-fn ancestors_of(g: usize, parents: &[Vec<usize>]) -> Vec<usize> {
-    let mut seen = vec![false; parents.len()];
+/// `g` and every group above it through `children`, each once (so a cycle
+/// ends). `marks[x] == g` means x was reached in this walk.
+fn ancestors_of(g: usize, parents: &[Vec<usize>], marks: &mut [usize]) -> Vec<usize> {
     let mut stack = vec![g];
     let mut out = Vec::new();
     while let Some(next) = stack.pop() {
-        match seen.get_mut(next) {
-            Some(flag) if !*flag => *flag = true,
+        match marks.get_mut(next) {
+            Some(mark) if *mark != g => *mark = g,
             _ => continue,
         }
         out.push(next);
