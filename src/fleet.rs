@@ -79,6 +79,10 @@ pub enum FleetError {
         /// 0-based index of the second record with it.
         second: usize,
     },
+    /// An inventory in another tool's format (see [`crate::inventory`])
+    /// does not fit its format's mapping.
+    #[error(transparent)]
+    Inventory(crate::inventory::InventoryError),
 }
 
 fn record_text(record: &Option<usize>) -> String {
@@ -140,7 +144,9 @@ impl Fleet {
     }
 
     /// Reads a fleet file: JSON Lines when the name ends in `.jsonl` or
-    /// `.ndjson`, otherwise a JSON array of hosts or `{"hosts": [...]}`.
+    /// `.ndjson`, otherwise a JSON array of hosts or `{"hosts": [...]}`, or
+    /// an inventory in another tool's format, detected from its shape
+    /// ([`crate::detect_fleet_format`]; [`Fleet::load_with`] names the format).
     pub fn load(path: impl AsRef<FsPath>) -> Result<Fleet, FleetError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| FleetError::Io {
@@ -154,7 +160,7 @@ impl Fleet {
         if lines {
             Fleet::from_json_lines(&bytes)
         } else {
-            Fleet::from_json(&bytes)
+            crate::inventory::from_detected_json(&bytes)
         }
     }
 

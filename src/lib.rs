@@ -36,7 +36,8 @@
 //! - `exec`: evaluation — the indexed engine ([`IndexedFleet`], returning
 //!   [`Selection`]s) and the [`reference`](mod@reference) interpreter it is
 //!   proven equal to.
-//! - `fleet`: hosts and fleet files ([`Fleet`], [`Host`]);
+//! - `fleet`: hosts and fleet files ([`Fleet`], [`Host`]); `inventory`:
+//!   Ansible, EC2 and PuppetDB inventories as fleets ([`FleetFormat`]);
 //!   [`versions`]: the Debian, RPM and SemVer version orders.
 //! - [`rollout`]: policies, calendars, plans, running them, storing them.
 //! - [`output`]: notices, calendar files, timeline pictures, window listings.
@@ -50,6 +51,7 @@
 pub mod diagnostic;
 mod exec;
 mod fleet;
+mod inventory;
 pub mod output;
 pub mod rollout;
 mod scope;
@@ -63,6 +65,9 @@ pub mod versions;
 pub use exec::engine::{HostId, IndexError, IndexedFleet, Selection};
 pub use exec::reference;
 pub use fleet::{Fleet, FleetError, Host};
+pub use inventory::{
+    detect as detect_fleet_format, FleetFormat, InventoryError, UnknownFleetFormat,
+};
 pub use scope::{
     BindError, BindErrorKind, Catalog, CatalogError, Scope, ScopeError, ScopeErrorKind,
 };

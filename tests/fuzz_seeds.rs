@@ -13,6 +13,8 @@ use std::path::Path;
 
 #[path = "../fuzz/fuzz_targets/logic/differential.rs"]
 mod differential;
+#[path = "../fuzz/fuzz_targets/logic/inventory.rs"]
+mod inventory;
 #[path = "../fuzz/fuzz_targets/logic/parse.rs"]
 mod parse;
 #[path = "../fuzz/fuzz_targets/logic/parse_eval.rs"]
@@ -69,6 +71,11 @@ fn differential_target_passes_on_its_corpus() {
 }
 
 #[test]
+fn inventory_target_passes_on_its_corpus() {
+    run_all("inventory", inventory::run);
+}
+
+#[test]
 fn targets_take_invalid_utf8_and_edge_inputs() {
     for input in [
         &b""[..],
@@ -82,5 +89,6 @@ fn targets_take_invalid_utf8_and_edge_inputs() {
         parse::run(input);
         parse_eval::run(input);
         differential::run(input);
+        inventory::run(input);
     }
 }

@@ -10,7 +10,7 @@ use fleetscope::output::{ics, notice, svg, windows};
 use fleetscope::rollout::{Plan, Policy};
 use fleetscope::IndexedFleet;
 
-use super::{load_fleet, load_policy, parse_instant, write_failure, Failure};
+use super::{load_fleet, load_policy, parse_instant, write_failure, Failure, FleetFormatArg};
 
 /// `plan --format`.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,6 +46,9 @@ pub struct NoticeArgs {
     policy: String,
     #[arg(long)]
     fleet: String,
+    /// The fleet file's format; detected from the document when not given.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    fleet_format: Option<FleetFormatArg>,
     /// When the rollout may start (RFC 3339).
     #[arg(long)]
     start: String,
@@ -105,7 +108,7 @@ pub fn write_plan(
 
 pub fn notice(args: NoticeArgs, out: &mut impl Write) -> Result<(), Failure> {
     let policy = load_policy(&args.policy)?;
-    let fleet = load_fleet(&args.fleet)?;
+    let fleet = load_fleet(&args.fleet, args.fleet_format)?;
     let indexed = IndexedFleet::new(fleet.clone());
     let start = parse_instant("--start", &args.start)?;
     let plan = Plan::new(&policy, &indexed, start, &args.severity)

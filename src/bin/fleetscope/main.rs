@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use fleetscope::rollout::{Plan, Policy, Warning};
-use fleetscope::{reference, Catalog, Fleet, IndexedFleet, Scope};
+use fleetscope::{reference, Catalog, Fleet, FleetFormat, IndexedFleet, Scope};
 
 mod client_cmd;
 mod rollout_cmd;
@@ -64,6 +64,9 @@ enum Command {
         policy: String,
         #[arg(long)]
         fleet: Option<String>,
+        /// The fleet file's format; detected from the document when not given.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        fleet_format: Option<FleetFormatArg>,
         /// The instant `now()` stands for in scopes; defaults to the current time.
         #[arg(long)]
         now: Option<String>,
@@ -74,6 +77,9 @@ enum Command {
         policy: String,
         #[arg(long)]
         fleet: String,
+        /// The fleet file's format; detected from the document when not given.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        fleet_format: Option<FleetFormatArg>,
         /// When the rollout may start (RFC 3339).
         #[arg(long)]
         start: String,
@@ -106,9 +112,13 @@ enum Command {
 /// scopes, the instant `now()` stands for, and the output format.
 #[derive(clap::Args)]
 struct ScopeArgs {
-    /// Fleet file: JSON array, {"hosts": [...]}, or JSON Lines (.jsonl/.ndjson).
+    /// Fleet file: JSON array, {"hosts": [...]}, JSON Lines (.jsonl/.ndjson),
+    /// or an ansible-inventory, ec2 describe-instances or PuppetDB inventory.
     #[arg(long)]
     fleet: String,
+    /// The fleet file's format; detected from the document when not given.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    fleet_format: Option<FleetFormatArg>,
     /// Named scopes from this policy file's [scopes] table.
     #[arg(long)]
     policy: Option<String>,
@@ -129,7 +139,7 @@ impl ScopeArgs {
         let source = read_expr(&self.expr)?;
         let scope = compile(&catalog, &source)?;
         let now = parse_now(self.now.as_deref())?;
-        Ok((scope, load_fleet(&self.fleet)?, now))
+        Ok((scope, load_fleet(&self.fleet, self.fleet_format)?, now))
     }
 }
 
@@ -227,12 +237,16 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Validate { policy, fleet, now } => {
-            validate(&policy, fleet.as_deref(), now.as_deref(), out)
-        }
+        Command::Validate {
+            policy,
+            fleet,
+            fleet_format,
+            now,
+        } => validate(&policy, fleet.as_deref(), fleet_format, now.as_deref(), out),
         Command::Plan {
             policy,
             fleet,
+            fleet_format,
             start,
             severity,
             format,
@@ -240,7 +254,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             calendar_id,
         } => plan(
             &policy,
-            &fleet,
+            (&fleet, fleet_format),
             &start,
             &severity,
             (format, calendar_id.as_deref()),
@@ -256,6 +270,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
 fn validate(
     policy: &str,
     fleet: Option<&str>,
+    fleet_format: Option<FleetFormatArg>,
     now: Option<&str>,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
@@ -277,7 +292,7 @@ fn validate(
     text.push_str(&format!("rollout order: {}\n", order.join(" -> ")));
     let mut warnings = policy.warnings();
     if let Some(fleet_path) = fleet {
-        let fleet = IndexedFleet::new(load_fleet(fleet_path)?);
+        let fleet = IndexedFleet::new(load_fleet(fleet_path, fleet_format)?);
         let now = parse_now(now)?;
         let plan = Plan::new(&policy, &fleet, now, fleetscope::rollout::NORMAL)
             .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
@@ -323,7 +338,7 @@ fn validate(
 
 fn plan(
     policy_path: &str,
-    fleet: &str,
+    (fleet, fleet_format): (&str, Option<FleetFormatArg>),
     start: &str,
     severity: &str,
     (format, calendar_id): (client_cmd::PlanFormat, Option<&str>),
@@ -331,7 +346,7 @@ fn plan(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let policy = load_policy(policy_path)?;
-    let fleet = IndexedFleet::new(load_fleet(fleet)?);
+    let fleet = IndexedFleet::new(load_fleet(fleet, fleet_format)?);
     let start = parse_instant("--start", start)?;
     let previous = match previous {
         None => None,
@@ -468,8 +483,29 @@ fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, Failure> {
     }
 }
 
-fn load_fleet(path: &str) -> Result<Fleet, Failure> {
-    Fleet::load(path).map_err(|e| Failure::invalid(format!("error: {path}: {e}")))
+/// `--fleet-format`: the library's [`FleetFormat`]s as command-line values.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum FleetFormatArg {
+    Fleetscope,
+    Ansible,
+    Ec2,
+    Puppetdb,
+}
+
+fn load_fleet(path: &str, format: Option<FleetFormatArg>) -> Result<Fleet, Failure> {
+    let loaded = match format {
+        None => Fleet::load(path),
+        Some(arg) => Fleet::load_with(
+            path,
+            match arg {
+                FleetFormatArg::Fleetscope => FleetFormat::Fleetscope,
+                FleetFormatArg::Ansible => FleetFormat::Ansible,
+                FleetFormatArg::Ec2 => FleetFormat::Ec2,
+                FleetFormatArg::Puppetdb => FleetFormat::PuppetDb,
+            },
+        ),
+    };
+    loaded.map_err(|e| Failure::invalid(format!("error: {path}: {e}")))
 }
 
 fn load_catalog(policy: Option<&str>) -> Result<Catalog, Failure> {

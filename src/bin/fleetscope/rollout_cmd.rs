@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 
 use fleetscope::rollout::{Action, Outcome, Plan, Rollout, StateFile, StoreError};
 
-use super::{load_fleet, load_policy, parse_instant, write_failure, Failure, Format};
+use super::{
+    load_fleet, load_policy, parse_instant, write_failure, Failure, FleetFormatArg, Format,
+};
 
 /// The hidden test hook: milliseconds to sleep between flushing the
 /// temporary state file and renaming it over the state. Only debug builds
@@ -26,6 +28,9 @@ pub(crate) enum RolloutCommand {
         policy: String,
         #[arg(long)]
         fleet: String,
+        /// The fleet file's format; detected from the document when not given.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        fleet_format: Option<FleetFormatArg>,
         /// When the rollout may start (RFC 3339).
         #[arg(long)]
         start: String,
@@ -186,13 +191,14 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
         RolloutCommand::Start {
             policy,
             fleet,
+            fleet_format,
             start,
             severity,
             common,
         } => {
             let policy_path = policy;
             let policy = load_policy(&policy_path)?;
-            let fleet = fleetscope::IndexedFleet::new(load_fleet(&fleet)?);
+            let fleet = fleetscope::IndexedFleet::new(load_fleet(&fleet, fleet_format)?);
             let start = parse_instant("--start", &start)?;
             let plan = Plan::new(&policy, &fleet, start, &severity)
                 .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
