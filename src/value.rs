@@ -296,6 +296,19 @@ pub struct Glob {
     tokens: Vec<GlobToken>,
 }
 
+/// How a glob made of one literal and `*`s tests a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobShape {
+    /// `lit`: the text is the literal.
+    Exact,
+    /// `lit*`: the text starts with the literal.
+    Prefix,
+    /// `*lit`: the text ends with the literal.
+    Suffix,
+    /// `*lit*`: the text contains the literal.
+    Contains,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum GlobToken {
     Char(char),
@@ -339,6 +352,47 @@ impl Glob {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The literal text after the last wildcard, for index lookups.
+    pub fn literal_suffix(&self) -> String {
+        let mut rev: Vec<char> = self
+            .tokens
+            .iter()
+            .rev()
+            .map_while(|t| match t {
+                GlobToken::Char(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        rev.reverse();
+        rev.into_iter().collect()
+    }
+
+    /// The shape of the glob when it is a plain literal test: `lit*`,
+    /// `*lit`, `*lit*` or `lit`, with the literal; `None` for any other.
+    pub fn literal_shape(&self) -> Option<(GlobShape, String)> {
+        let any = |t: Option<&GlobToken>| t == Some(&GlobToken::Any);
+        let (starts, ends) = (any(self.tokens.first()), any(self.tokens.last()));
+        let inner = self
+            .tokens
+            .get(usize::from(starts)..self.tokens.len().saturating_sub(usize::from(ends)))
+            .unwrap_or_default();
+        let literal: Option<String> = inner
+            .iter()
+            .map(|t| match t {
+                GlobToken::Char(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        let shape = match (starts, ends) {
+            (false, false) => GlobShape::Exact,
+            (false, true) => GlobShape::Prefix,
+            (true, false) => GlobShape::Suffix,
+            (true, true) => GlobShape::Contains,
+        };
+        // A lone `*` has no literal and matches every text: `Contains("")`.
+        literal.map(|l| (shape, l))
     }
 
     /// Whether the glob matches all of `text`. Worst case O(len × pattern):

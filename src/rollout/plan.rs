@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{self, earliest_slot, Availability, Blackouts, Window};
 use super::policy::{Policy, WindowChoice};
-use crate::exec::engine::{HostId, IndexedFleet};
+use crate::exec::engine::IndexedFleet;
 use crate::fleet::Host;
-use crate::value::{for_each_value, HostValue};
+use crate::exec::engine::store::HostSource;
+use crate::value::HostValue;
 
 /// How far ahead a batch is searched for before the plan gives up.
 pub const HORIZON_DAYS: i64 = 20 * 366;
@@ -252,8 +253,7 @@ impl Plan {
             .iter()
             .map(|t| fleet.select(&t.scope, start).into_bitmap())
             .collect();
-        let lookup = |id: u32| fleet.host(HostId(id));
-        Plan::from_parts(policy, &fleet.live, &lookup, &selections, start, severity)
+        Plan::from_parts(policy, &fleet.live, fleet, &selections, start, severity)
     }
 
     /// Makes a plan from precomputed selections (one bitmap of host
@@ -270,17 +270,17 @@ impl Plan {
         };
         let mut universe = RoaringBitmap::new();
         universe.insert_range(0..count);
-        let lookup = |i: u32| hosts.get(i as usize);
-        Plan::from_parts(policy, &universe, &lookup, selections, start, severity)
+        let list = crate::exec::engine::store::HostList(hosts);
+        Plan::from_parts(policy, &universe, &list, selections, start, severity)
     }
 
     /// The planner proper. `universe` holds the ids of every host, in fleet
     /// order (ascending ids); `host` finds a host by id; `selections` hold
     /// each tier's selected ids, in file order.
-    pub(crate) fn from_parts<'h>(
+    pub(crate) fn from_parts(
         policy: &Policy,
         universe: &RoaringBitmap,
-        host: &(dyn Fn(u32) -> Option<&'h Host> + Sync),
+        host: &dyn HostSource,
         selections: &Selections,
         start: DateTime<Utc>,
         severity: &str,
@@ -300,7 +300,7 @@ impl Plan {
         }
         let empty = RoaringBitmap::new();
         let selection = |t: usize| selections.get(t).unwrap_or(&empty);
-        let name = |i: u32| host(i).map_or("", |h| h.name.as_str());
+        let name = |i: u32| host.name(i).unwrap_or("");
 
         // Assignment: the first tier in rollout order wins.
         let mut taken = RoaringBitmap::new();
@@ -364,7 +364,7 @@ impl Plan {
             let batch_size = settings.batch.batch_size(positions.len());
             let groups = tier.max_unavailable.as_ref().map(|m| {
                 (
-                    Groups::of(positions.iter().map(|p| host(*p)), &m.per),
+                    Groups::of(host, &positions, &m.per),
                     m.count,
                 )
             });
@@ -529,8 +529,8 @@ impl Plan {
 /// The names of these hosts, in order. Reading a million names is bound by
 /// memory latency (each name is its own allocation), so large lists are
 /// read in parallel.
-fn names_of<'h>(positions: &[u32], host: &(dyn Fn(u32) -> Option<&'h Host> + Sync)) -> Vec<String> {
-    let one = |p: &u32| host(*p).map_or_else(String::new, |h| h.name.clone());
+fn names_of(positions: &[u32], host: &dyn HostSource) -> Vec<String> {
+    let one = |p: &u32| host.name(*p).map_or_else(String::new, str::to_string);
     #[cfg(feature = "parallel")]
     if positions.len() >= 1 << 16 {
         use rayon::prelude::*;
@@ -650,16 +650,16 @@ pub(crate) struct Groups {
 }
 
 impl Groups {
-    fn of<'h>(hosts: impl Iterator<Item = Option<&'h Host>>, per: &crate::syntax::Path) -> Groups {
+    fn of<'h>(hosts: &'h dyn HostSource, positions: &[u32], per: &crate::syntax::Path) -> Groups {
         let mut interned: HashMap<std::borrow::Cow<'h, str>, u32> = HashMap::new();
         let mut groups = Groups {
             offsets: vec![0],
             ids: Vec::new(),
         };
-        for host in hosts {
+        for position in positions {
             let start = groups.ids.len();
-            if let Some(host) = host {
-                for_each_value(host, per, |v| {
+            {
+                hosts.for_each_value(*position, per, &mut |v| {
                     let key = match v {
                         HostValue::Float(f) => std::borrow::Cow::Owned(f.to_string()),
                         other => other.text().unwrap_or_default(),
@@ -942,7 +942,9 @@ mod tests {
                 h
             })
             .collect();
-        Groups::of(hosts.iter().map(Some), &crate::syntax::Path::Role)
+        let list = crate::exec::engine::store::HostList(hosts);
+        let positions: Vec<u32> = (0..hosts.len() as u32).collect();
+        Groups::of(&list, &positions, &crate::syntax::Path::Role)
     }
 
     #[test]

@@ -1,0 +1,1 @@
+//! Reading fleet files straight into the index (placeholder while built).
