@@ -194,27 +194,7 @@ impl Fleet {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let mut de = serde_json::Deserializer::from_slice(line);
-            let record = Some(hosts.len());
-            let host: Host = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                FleetError::Malformed {
-                    record,
-                    field: (path != "." && !path.is_empty()).then_some(path),
-                    line: index + 1,
-                    column: inner.column(),
-                    message: clean_message(&inner),
-                }
-            })?;
-            de.end().map_err(|e| FleetError::Malformed {
-                record,
-                field: None,
-                line: index + 1,
-                column: e.column(),
-                message: format!("{}; JSON Lines hold one host per line", clean_message(&e)),
-            })?;
-            hosts.push(host);
+            hosts.push(host_from_line(line, hosts.len(), index + 1)?);
         }
         Fleet::new(hosts)
     }
@@ -251,6 +231,33 @@ impl Fleet {
     pub fn into_hosts(self) -> Vec<Host> {
         self.hosts
     }
+}
+
+/// One line of JSON Lines as a host, with the error `from_json_lines`
+/// gives for it: `record` is its 0-based record index, `line` its 1-based
+/// line number.
+pub(crate) fn host_from_line(line: &[u8], record: usize, line_no: usize) -> Result<Host, FleetError> {
+    let record = Some(record);
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let host: Host = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        FleetError::Malformed {
+            record,
+            field: (path != "." && !path.is_empty()).then_some(path),
+            line: line_no,
+            column: inner.column(),
+            message: clean_message(&inner),
+        }
+    })?;
+    de.end().map_err(|e| FleetError::Malformed {
+        record,
+        field: None,
+        line: line_no,
+        column: e.column(),
+        message: format!("{}; JSON Lines hold one host per line", clean_message(&e)),
+    })?;
+    Ok(host)
 }
 
 /// serde's message without its own "at line L column C" suffix, which the

@@ -50,7 +50,7 @@ pub mod syntax;
 pub mod testgen;
 pub mod value;
 
-pub use exec::engine::{HostId, IndexedFleet, Selection};
+pub use exec::engine::{HostId, IndexedFleet, Progress, Selection};
 pub use exec::reference;
 pub use fleet::{Fleet, FleetError, Host};
 pub use scope::{Catalog, CatalogError, Scope};

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use fleetscope::rollout::{Plan, Policy};
-use fleetscope::{reference, Catalog, Fleet, IndexedFleet, Scope};
+use fleetscope::{reference, Catalog, IndexedFleet, Scope};
 
+mod progress;
 mod rollout_cmd;
 
 #[derive(Parser)]
@@ -114,7 +115,7 @@ struct ScopeArgs {
 impl ScopeArgs {
     /// The compiled expression, the fleet and `now`; every input error is a
     /// `Failure` with exit code 2.
-    fn load(&self) -> Result<(Scope, Fleet, DateTime<Utc>), Failure> {
+    fn load(&self) -> Result<(Scope, IndexedFleet, DateTime<Utc>), Failure> {
         let catalog = load_catalog(self.policy.as_deref())?;
         let source = read_expr(&self.expr)?;
         let scope = compile(&catalog, &source)?;
@@ -163,7 +164,6 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Eval { scope: args } => {
             let (scope, fleet, now) = args.load()?;
-            let fleet = IndexedFleet::new(fleet);
             let selected = fleet.select(&scope, now);
             let names = selected.names(&fleet);
             match args.format {
@@ -185,10 +185,10 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Explain { host, scope: args } => {
             let (scope, fleet, now) = args.load()?;
-            let Some(found) = fleet.get(&host) else {
+            let Some(found) = fleet.position(&host).and_then(|id| fleet.host(id)) else {
                 return Err(Failure::invalid(unknown_host(&fleet, &host)));
             };
-            let explanation = reference::explain(&scope, found, now);
+            let explanation = reference::explain(&scope, &found, now);
             match args.format {
                 Format::Text => {
                     let verdict = if explanation.holds {
@@ -263,7 +263,7 @@ fn validate(
     text.push_str(&format!("rollout order: {}\n", order.join(" -> ")));
     let mut warnings = policy.warnings();
     if let Some(fleet_path) = fleet {
-        let fleet = IndexedFleet::new(load_fleet(fleet_path)?);
+        let fleet = load_fleet(fleet_path)?;
         let now = parse_now(now)?;
         let plan = Plan::new(&policy, &fleet, now, fleetscope::rollout::policy::NORMAL)
             .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
@@ -316,7 +316,7 @@ fn plan(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let policy = load_policy(policy_path)?;
-    let fleet = IndexedFleet::new(load_fleet(fleet)?);
+    let fleet = load_fleet(fleet)?;
     let start = parse_instant("--start", start)?;
     let previous = match previous {
         None => None,
@@ -400,13 +400,12 @@ fn write_failure(e: std::io::Error) -> Failure {
     }
 }
 
-fn unknown_host(fleet: &Fleet, name: &str) -> String {
+fn unknown_host(fleet: &IndexedFleet, name: &str) -> String {
     let mut message = format!("error: no host named `{name}` in the fleet");
     // A prefix match is the most useful hint in a fleet of thousands.
     let near: Vec<&str> = fleet
-        .hosts()
-        .iter()
-        .map(|h| h.name.as_str())
+        .names()
+        .map(|(_, n)| n)
         .filter(|n| n.starts_with(name) || name.starts_with(*n))
         .take(5)
         .collect();
@@ -449,8 +448,10 @@ fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, Failure> {
     }
 }
 
-fn load_fleet(path: &str) -> Result<Fleet, Failure> {
-    Fleet::load(path).map_err(|e| Failure::invalid(format!("error: {path}: {e}")))
+/// Reads a fleet file straight into an index, with a progress bar on a
+/// terminal for large files (see `progress.rs`).
+fn load_fleet(path: &str) -> Result<IndexedFleet, Failure> {
+    progress::load(path).map_err(|e| Failure::invalid(format!("error: {path}: {e}")))
 }
 
 fn load_catalog(policy: Option<&str>) -> Result<Catalog, Failure> {

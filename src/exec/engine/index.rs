@@ -510,10 +510,6 @@ impl NameIndex {
         }
     }
 
-    pub(crate) fn reserve(&mut self, n: usize) {
-        self.primary.reserve(n);
-    }
-
     fn get(&self, name: &str, names: &Names) -> Option<u32> {
         if let Some(id) = self.primary.get(&name_hash(name)) {
             if name_at(names, *id) == Some(name) {

@@ -46,6 +46,7 @@ use crate::fleet::Host;
 use crate::scope::{Catalog, Scope};
 
 pub use index::{HostId, IndexError, IndexedFleet};
+pub use ingest::Progress;
 
 use eval::Evaluator;
 use program::Program;

@@ -75,11 +75,6 @@ impl Names {
         self.ends.extend(other.ends.iter().map(|e| e + base));
     }
 
-    pub(crate) fn reserve(&mut self, names: usize, bytes: usize) {
-        self.ends.reserve(names);
-        self.text.reserve(bytes);
-    }
-
     pub(crate) fn heap_bytes(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * 8
     }
