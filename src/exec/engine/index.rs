@@ -86,11 +86,11 @@ impl Key {
 /// meaning: what a value means is decided per query, by `crate::value`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dict {
-    texts: HashMap<Box<str>, u32>,
-    ints: HashMap<i128, u32>,
+    texts: FastMap<Box<str>, u32>,
+    ints: FastMap<i128, u32>,
     /// By bit pattern: JSON has no NaN, and `0.0`/`-0.0` as two values is
     /// harmless since each is tested on its own.
-    floats: HashMap<u64, u32>,
+    floats: FastMap<u64, u32>,
     bools: [Option<u32>; 2],
     pub(crate) keys: Vec<Key>,
 }
@@ -279,7 +279,7 @@ impl Column {
 /// somewhere has a column.
 #[derive(Debug, Clone, Default)]
 struct FactNode {
-    children: HashMap<Box<str>, u32>,
+    children: FastMap<Box<str>, u32>,
     column: Option<ColId>,
 }
 
@@ -287,7 +287,7 @@ struct FactNode {
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     role: Option<ColId>,
-    tags: HashMap<Box<str>, ColId>,
+    tags: FastMap<Box<str>, ColId>,
     /// `facts[0]` is the root.
     facts: Vec<FactNode>,
     /// The path of each column.
@@ -298,7 +298,7 @@ impl Default for Layout {
     fn default() -> Self {
         Layout {
             role: None,
-            tags: HashMap::new(),
+            tags: FastMap::default(),
             facts: vec![FactNode::default()],
             paths: Vec::new(),
         }
@@ -460,6 +460,69 @@ impl Layout {
     }
 }
 
+/// Maps keyed by the texts of a fleet, looked up once per value read.
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Mix>>;
+
+/// A fast multiply-mix hasher (FxHash's scheme) for the dictionaries: SipHash
+/// was a sixth of a whole load. Keys come from the operator's own fleet
+/// file, not from an adversary, so flooding resistance is not needed.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Mix(u64);
+
+impl Mix {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for Mix {
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Fold the high bits down: the table uses the low bits for buckets.
+        self.0.rotate_left(26)
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(rest) {
+                *d = *s;
+            }
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn write_u128(&mut self, n: u128) {
+        self.add(n as u64);
+        self.add((n >> 64) as u64);
+    }
+    #[inline]
+    fn write_i128(&mut self, n: i128) {
+        self.write_u128(n as u128);
+    }
+}
+
 /// A hasher for keys that already are hashes.
 #[derive(Debug, Default, Clone, Copy)]
 struct Prehashed(u64);
@@ -614,8 +677,12 @@ const CHUNK: usize = 1 << 16;
 #[derive(Default)]
 pub(crate) struct ColumnBuilder {
     pub(crate) dict: Dict,
-    lists: Vec<RoaringBitmap>,
-    has: RoaringBitmap,
+    /// Ids per value, in order, as plain lists: pushing to a `Vec` is far
+    /// cheaper than inserting into a bitmap (roaring's `try_push` even
+    /// scans a bitmap container for its maximum on every call); the
+    /// bitmaps are made once, in `finish`, in parallel across columns.
+    lists: Vec<Vec<u32>>,
+    has: Vec<u32>,
     multi: bool,
 }
 
@@ -625,27 +692,40 @@ impl ColumnBuilder {
     pub(crate) fn push_vid(&mut self, id: u32, vid: u32) {
         let v = vid as usize;
         if self.lists.len() <= v {
-            self.lists.resize_with(v + 1, RoaringBitmap::new);
+            self.lists.resize_with(v + 1, Vec::new);
         }
         let Some(list) = self.lists.get_mut(v) else {
             return;
         };
-        // `try_push` refuses an id not above the last: a repeat in this
-        // host.
-        let new_for_value = list.try_push(id).is_ok();
-        if self.has.try_push(id).is_err() {
+        // Ids arrive in order, so a repeat is the last id again.
+        let new_for_value = list.last() != Some(&id);
+        if new_for_value {
+            list.push(id);
+        }
+        if self.has.last() == Some(&id) {
             // The host already has a value here; a second distinct one
             // makes the column multi-valued.
             self.multi |= new_for_value;
+        } else {
+            self.has.push(id);
         }
     }
 
     pub(crate) fn finish(self) -> Column {
-        let mut has = self.has;
+        let bitmap = |ids: Vec<u32>| RoaringBitmap::from_sorted_iter(ids).unwrap_or_default();
+        let mut has = bitmap(self.has);
         has.optimize();
         Column {
             dict: self.dict,
-            postings: self.lists.into_iter().map(Postings::from_bitmap).collect(),
+            postings: self
+                .lists
+                .into_iter()
+                .map(|ids| match ids.as_slice() {
+                    [] => Postings::Empty,
+                    [one] => Postings::One(*one),
+                    _ => Postings::from_bitmap(bitmap(ids)),
+                })
+                .collect(),
             has,
             multi: self.multi,
         }

@@ -40,16 +40,29 @@ impl NameOrder {
     /// feature). Cost: two sorts of the live names, 8 bytes per host.
     pub(crate) fn build(names: &Names, live: &RoaringBitmap) -> NameOrder {
         let ids: Vec<u32> = live.iter().collect();
-        let name = |id: &u32| names.get(*id).unwrap_or("");
         let by_name = || {
-            let mut v = ids.clone();
-            sort_by(&mut v, |a, b| name(a).cmp(name(b)));
-            v
+            // Slices resolved once: the comparisons then touch only text.
+            let mut keyed: Vec<(&str, u32)> = ids
+                .iter()
+                .map(|id| (names.get(*id).unwrap_or(""), *id))
+                .collect();
+            sort_by(&mut keyed, |a, b| a.0.cmp(b.0));
+            keyed.into_iter().map(|(_, id)| id).collect()
         };
         let by_reversed = || {
-            let mut v = ids.clone();
-            sort_by(&mut v, |a, b| cmp_reversed(name(a), name(b)));
-            v
+            // A reversed copy of every name, sorted, then dropped: byte
+            // order of the reversed text is suffix order.
+            let mut text: Vec<u8> = Vec::new();
+            let mut spans: Vec<(usize, usize, u32)> = Vec::with_capacity(ids.len());
+            for id in &ids {
+                let name = names.get(*id).unwrap_or("");
+                let start = text.len();
+                text.extend(name.bytes().rev());
+                spans.push((start, text.len(), *id));
+            }
+            let key = |s: &(usize, usize, u32)| text.get(s.0..s.1).unwrap_or_default();
+            sort_by(&mut spans, |a, b| key(a).cmp(key(b)));
+            spans.into_iter().map(|(_, _, id)| id).collect()
         };
         let (sorted, reversed) = join(by_name, by_reversed);
         NameOrder { sorted, reversed }
@@ -280,24 +293,32 @@ fn contains(names: &Names, live: &RoaringBitmap, needle: &str) -> RoaringBitmap 
         return live.clone();
     }
     let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    let bytes = text.as_bytes();
     let mut out = Vec::new();
-    let mut id = 0usize;
-    for at in finder.find_iter(text.as_bytes()) {
-        let at = at as u64;
-        // The name holding the hit's first byte: the first that ends after it.
-        let rest = ends.get(id..).unwrap_or_default();
-        id += rest.partition_point(|end| *end <= at);
+    let (mut id, mut from) = (0usize, 0usize);
+    while let Some(found) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
+        let at = (from + found) as u64;
+        // The name holding the hit's first byte: the first that ends after
+        // it (hits come in order, so the search only moves forward).
+        while ends.get(id).is_some_and(|end| *end <= at) {
+            id += 1;
+        }
         let Some(end) = ends.get(id) else {
             break;
         };
-        if at + needle.len() as u64 <= *end && out.last() != Some(&(id as u32)) {
+        if at + needle.len() as u64 <= *end {
             out.push(id as u32);
+            // One hit per name is enough: go on after this name.
+            from = usize::try_from(*end).unwrap_or(usize::MAX);
+        } else {
+            // The hit runs into the next name: search again inside it.
+            from = from + found + 1;
         }
     }
     RoaringBitmap::from_sorted_iter(out).unwrap_or_default() & live
 }
 
-fn sort_by(v: &mut [u32], cmp: impl Fn(&u32, &u32) -> Ordering + Sync) {
+fn sort_by<T: Send>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering + Sync) {
     #[cfg(feature = "parallel")]
     {
         use rayon::slice::ParallelSliceMut;
