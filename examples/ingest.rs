@@ -103,7 +103,10 @@ fn cli(bin: &Path, args: &[&str]) -> Result<(Duration, Option<u64>), Box<dyn std
     }
     let rss = std::fs::read_to_string(&report).ok().and_then(|t| {
         t.lines()
-            .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Maximum resident set size (kbytes): ")
+            })
             .and_then(|k| k.trim().parse::<u64>().ok())
             .map(|k| k * 1024)
     });
@@ -155,8 +158,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let (eval, rss) = cli_median(&bin, &eval_args, runs)?;
     println!();
-    println!("JSON Lines, {hosts} hosts ({} MB)", std::fs::metadata(&jsonl)?.len() / 1_000_000);
-    println!("  floor (read + IgnoredAny, {threads} cores)  {}", ms(floor));
+    println!(
+        "JSON Lines, {hosts} hosts ({} MB)",
+        std::fs::metadata(&jsonl)?.len() / 1_000_000
+    );
+    println!(
+        "  floor (read + IgnoredAny, {threads} cores)  {}",
+        ms(floor)
+    );
     println!(
         "  fleetscope eval --format json          {}   = {:.2}x the floor (target <= 3x)",
         ms(eval),
@@ -169,14 +178,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let plan_args = [
-        "plan",
-        &policy,
-        "--fleet",
-        &jsonl_s,
-        "--start",
-        NOW,
-        "--format",
-        "json",
+        "plan", &policy, "--fleet", &jsonl_s, "--start", NOW, "--format", "json",
     ];
     let (plan, plan_rss) = cli_median(&bin, &plan_args, runs)?;
     println!(
@@ -198,7 +200,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         ];
         let (eval, rss) = cli_median(&bin, &args, runs)?;
         println!();
-        println!("JSON array ({} MB)", std::fs::metadata(json)?.len() / 1_000_000);
+        println!(
+            "JSON array ({} MB)",
+            std::fs::metadata(json)?.len() / 1_000_000
+        );
         println!("  floor (read + IgnoredAny, 1 core)      {}", ms(floor));
         println!(
             "  fleetscope eval --format json          {}   = {:.2}x the floor (target <= 3x)",
@@ -217,6 +222,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let fleet = IndexedFleet::load(&jsonl)?;
     let load = start.elapsed();
+    let per_host = |b: usize| b as f64 / fleet.len().max(1) as f64;
+    println!();
+    println!(
+        "index held by the library: {:.0} bytes/host (estimate from capacities), of which:",
+        per_host(fleet.index_bytes())
+    );
+    for (part, bytes) in fleet.index_bytes_by_part() {
+        if per_host(bytes) >= 0.5 {
+            println!("  {:>7.1} bytes/host  {part}", per_host(bytes));
+        }
+    }
     let names: Vec<&str> = fleet.names().map(|(_, n)| n).collect();
     let now = NOW.parse()?;
     let warm = Scope::parse("name like \"x*\"")?;
@@ -237,16 +253,40 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let re = regex::Regex::new("^(?:web-[0-9]+7)$")?;
     type Closure<'a> = Box<dyn Fn(&str) -> bool + 'a>;
     let cases: Vec<(&str, Closure<'_>, &str)> = vec![
-        ("name like \"web-*\"", Box::new(|n: &str| n.starts_with("web-")), ">= 10x"),
-        ("name like \"*7\"", Box::new(|n: &str| n.ends_with('7')), ">= 10x"),
+        (
+            "name like \"web-*\"",
+            Box::new(|n: &str| n.starts_with("web-")),
+            ">= 10x",
+        ),
+        (
+            "name like \"*7\"",
+            Box::new(|n: &str| n.ends_with('7')),
+            ">= 10x",
+        ),
         ("name like \"*1\"", Box::new(|n: &str| n.ends_with('1')), ""),
-        ("name like \"*prod*\"", Box::new(|n: &str| n.contains("prod")), ">= 1x"),
-        ("name like \"*west*\"", Box::new(|n: &str| n.contains("west")), ""),
-        ("name matches \"web-[0-9]+7\"", Box::new(|n: &str| re.is_match(n)), ">= 0.67x"),
-        ("name matches \"web-[0-9]+\\\\..*\"", Box::new({
-            let re = regex::Regex::new("^(?:web-[0-9]+\\..*)$")?;
-            move |n: &str| re.is_match(n)
-        }), ""),
+        (
+            "name like \"*prod*\"",
+            Box::new(|n: &str| n.contains("prod")),
+            ">= 1x",
+        ),
+        (
+            "name like \"*west*\"",
+            Box::new(|n: &str| n.contains("west")),
+            "",
+        ),
+        (
+            "name matches \"web-[0-9]+7\"",
+            Box::new(|n: &str| re.is_match(n)),
+            ">= 0.67x",
+        ),
+        (
+            "name matches \"web-[0-9]+\\\\..*\"",
+            Box::new({
+                let re = regex::Regex::new("^(?:web-[0-9]+\\..*)$")?;
+                move |n: &str| re.is_match(n)
+            }),
+            "",
+        ),
     ];
     for (query, closure, target) in cases {
         let scope = Scope::parse(query)?;

@@ -236,7 +236,11 @@ impl Fleet {
 /// One line of JSON Lines as a host, with the error `from_json_lines`
 /// gives for it: `record` is its 0-based record index, `line` its 1-based
 /// line number.
-pub(crate) fn host_from_line(line: &[u8], record: usize, line_no: usize) -> Result<Host, FleetError> {
+pub(crate) fn host_from_line(
+    line: &[u8],
+    record: usize,
+    line_no: usize,
+) -> Result<Host, FleetError> {
     let record = Some(record);
     let mut de = serde_json::Deserializer::from_slice(line);
     let host: Host = serde_path_to_error::deserialize(&mut de).map_err(|e| {

@@ -97,14 +97,29 @@ fn errors_name_the_record_line_and_field_as_before() {
     let err = IndexedFleet::from_json_lines(text).expect_err("numeric tag");
     assert_eq!(
         err.to_string(),
-        Fleet::from_json_lines(text).expect_err("numeric tag").to_string()
+        Fleet::from_json_lines(text)
+            .expect_err("numeric tag")
+            .to_string()
     );
-    assert!(err.to_string().starts_with("record 1, field `tags.env`, line 3"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("record 1, field `tags.env`, line 3"),
+        "{err}"
+    );
 
     let text = b"[{\"name\": \"a\"},\n {\"name\": \"b\", \"roles\": [1]}]";
     let err = IndexedFleet::from_json(text).expect_err("numeric role");
-    assert_eq!(err.to_string(), Fleet::from_json(text).expect_err("numeric role").to_string());
-    assert!(err.to_string().starts_with("record 1, field `roles[0]`, line 2"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        Fleet::from_json(text)
+            .expect_err("numeric role")
+            .to_string()
+    );
+    assert!(
+        err.to_string()
+            .starts_with("record 1, field `roles[0]`, line 2"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -140,11 +155,17 @@ fn a_file_loads_in_blocks_with_progress() {
     })
     .expect("loads");
     assert_eq!(seen.get(), text.len() as u64);
-    assert_eq!(fleet.to_fleet(), Fleet::from_json_lines(text.as_bytes()).expect("exact"));
+    assert_eq!(
+        fleet.to_fleet(),
+        Fleet::from_json_lines(text.as_bytes()).expect("exact")
+    );
     let json = dir.join("fleet.json");
     std::fs::write(&json, b"[{\"name\": \"x\"}]").expect("write fleet");
     assert_eq!(IndexedFleet::load(&json).expect("loads").len(), 1);
     let missing = IndexedFleet::load(dir.join("missing.jsonl")).expect_err("missing file");
-    assert!(missing.to_string().starts_with("cannot read fleet file"), "{missing}");
+    assert!(
+        missing.to_string().starts_with("cannot read fleet file"),
+        "{missing}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

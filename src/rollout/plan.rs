@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{self, earliest_slot, Availability, Blackouts, Window};
 use super::policy::{Policy, WindowChoice};
+use crate::exec::engine::store::HostSource;
 use crate::exec::engine::IndexedFleet;
 use crate::fleet::Host;
-use crate::exec::engine::store::HostSource;
 use crate::value::HostValue;
 
 /// How far ahead a batch is searched for before the plan gives up.
@@ -362,12 +362,10 @@ impl Plan {
             // which is still in cache, rather than from the fleet again.
             let names = names_of(&positions, host);
             let batch_size = settings.batch.batch_size(positions.len());
-            let groups = tier.max_unavailable.as_ref().map(|m| {
-                (
-                    Groups::of(host, &positions, &m.per),
-                    m.count,
-                )
-            });
+            let groups = tier
+                .max_unavailable
+                .as_ref()
+                .map(|m| (Groups::of(host, &positions, &m.per), m.count));
             let cut = cut_batches(
                 positions.len(),
                 batch_size,
@@ -942,7 +940,7 @@ mod tests {
                 h
             })
             .collect();
-        let list = crate::exec::engine::store::HostList(hosts);
+        let list = crate::exec::engine::store::HostList(&hosts);
         let positions: Vec<u32> = (0..hosts.len() as u32).collect();
         Groups::of(&list, &positions, &crate::syntax::Path::Role)
     }

@@ -106,9 +106,9 @@ pub(crate) fn facts_are_plain(facts: &serde_json::Map<String, serde_json::Value>
                 Value::Object(inner) => stack.push(inner),
                 Value::Array(items) => {
                     if items.is_empty()
-                        || !items
-                            .iter()
-                            .all(|v| matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)))
+                        || !items.iter().all(|v| {
+                            matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
+                        })
                     {
                         return false;
                     }
@@ -204,7 +204,9 @@ impl Assembler {
             for e in part.events.get(start..*end).unwrap_or_default() {
                 let (Some(g), Some(v)) = (
                     cols.get(e.col as usize).copied(),
-                    vids.get(e.col as usize).and_then(|m| m.get(e.vid as usize)).copied(),
+                    vids.get(e.col as usize)
+                        .and_then(|m| m.get(e.vid as usize))
+                        .copied(),
                 ) else {
                     continue;
                 };
@@ -272,4 +274,3 @@ fn duplicate_error(names: &Names) -> Option<FleetError> {
         _ => None,
     })
 }
-

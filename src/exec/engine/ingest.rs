@@ -83,13 +83,18 @@ impl IndexedFleet {
     /// offsets (each just after a line end; others are moved there), for
     /// tests that the cut changes nothing.
     #[doc(hidden)]
-    pub fn from_json_lines_cut_at(bytes: &[u8], cuts: &[usize]) -> Result<IndexedFleet, FleetError> {
+    pub fn from_json_lines_cut_at(
+        bytes: &[u8],
+        cuts: &[usize],
+    ) -> Result<IndexedFleet, FleetError> {
         let fixed: Vec<usize> = cuts
             .iter()
-            .map(|c| match bytes.get(..*c).and_then(|b| memchr::memrchr(b'\n', b)) {
-                Some(i) => i + 1,
-                None => 0,
-            })
+            .map(
+                |c| match bytes.get(..*c).and_then(|b| memchr::memrchr(b'\n', b)) {
+                    Some(i) => i + 1,
+                    None => 0,
+                },
+            )
             .collect();
         from_json_lines_cut(bytes, &split_at_lines(bytes, &fixed))
     }
@@ -436,9 +441,14 @@ impl<'de> Reader<'de> {
 
     /// Reads one record with the fast reader; `Err` when it refuses it
     /// (nothing is added then).
-    fn fast(&mut self, de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>) -> Result<(), ()> {
+    fn fast(
+        &mut self,
+        de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+    ) -> Result<(), ()> {
         self.scratch.clear();
-        HostSeed(&mut self.scratch).deserialize(&mut *de).map_err(|_| ())?;
+        HostSeed(&mut self.scratch)
+            .deserialize(&mut *de)
+            .map_err(|_| ())?;
         de.end().map_err(|_| ())?;
         self.commit()
     }
@@ -487,7 +497,8 @@ impl<'de> Reader<'de> {
         let tags = &mut self.scratch.tags;
         if has_repeated_key(tags) {
             // `BTreeMap` semantics: the last value of a key wins.
-            let mut last: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+            let mut last: std::collections::BTreeMap<&str, &str> =
+                std::collections::BTreeMap::new();
             for (k, v) in tags.iter() {
                 last.insert(k, v);
             }
@@ -541,9 +552,10 @@ fn key_of(v: &HostValue<'_>) -> Scalar<'static> {
 }
 
 fn has_repeated_key(tags: &[(Cow<'_, str>, Cow<'_, str>)]) -> bool {
-    tags.iter()
-        .enumerate()
-        .any(|(i, (k, _))| tags.get(..i).is_some_and(|before| before.iter().any(|(b, _)| b == k)))
+    tags.iter().enumerate().any(|(i, (k, _))| {
+        tags.get(..i)
+            .is_some_and(|before| before.iter().any(|(b, _)| b == k))
+    })
 }
 
 /// A piece of JSON Lines read into a part: how many lines it spans, or the
@@ -670,13 +682,20 @@ fn threads() -> usize {
 /// JSON Lines from memory: see [`IndexedFleet::from_json_lines`].
 pub(crate) fn from_json_lines(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
     // A block per thread, a few per thread when large (uneven lines).
-    let pieces = if bytes.len() < (1 << 20) { 1 } else { threads() * 4 };
+    let pieces = if bytes.len() < (1 << 20) {
+        1
+    } else {
+        threads() * 4
+    };
     from_json_lines_cut(bytes, &cut_lines(bytes, pieces))
 }
 
 /// JSON Lines from memory, read in the given pieces (whole lines each, in
 /// order, together all of `bytes`).
-pub(crate) fn from_json_lines_cut(bytes: &[u8], pieces: &[&[u8]]) -> Result<IndexedFleet, FleetError> {
+pub(crate) fn from_json_lines_cut(
+    bytes: &[u8],
+    pieces: &[&[u8]],
+) -> Result<IndexedFleet, FleetError> {
     let _ = bytes;
     let mut load = LinesLoad::new();
     load.add(pieces)?;
@@ -768,7 +787,10 @@ impl<'de> Visitor<'de> for HostsSeed<'_, 'de> {
         let reader = self.0;
         loop {
             reader.scratch.clear();
-            if seq.next_element_seed(HostSeed(&mut reader.scratch))?.is_none() {
+            if seq
+                .next_element_seed(HostSeed(&mut reader.scratch))?
+                .is_none()
+            {
                 return Ok(());
             }
             reader.commit().map_err(|()| refused::<A::Error>())?;
@@ -820,7 +842,9 @@ pub(crate) fn load(path: &FsPath, progress: &dyn Fn(Progress)) -> Result<Indexed
         buf.resize(keep + BLOCK, 0);
         let mut filled = keep;
         while filled < buf.len() {
-            let n = file.read(buf.get_mut(filled..).unwrap_or_default()).map_err(io)?;
+            let n = file
+                .read(buf.get_mut(filled..).unwrap_or_default())
+                .map_err(io)?;
             if n == 0 {
                 break;
             }
@@ -860,7 +884,10 @@ mod tests {
     #[test]
     fn lines_split_like_the_exact_reader() {
         let text = b"a\n\nb\n";
-        assert_eq!(split_lines(text).collect::<Vec<_>>(), [&b"a"[..], b"", b"b"]);
+        assert_eq!(
+            split_lines(text).collect::<Vec<_>>(),
+            [&b"a"[..], b"", b"b"]
+        );
         assert_eq!(split_lines(b"a").collect::<Vec<_>>(), [&b"a"[..]]);
         assert_eq!(split_lines(b"").count(), 0);
         assert_eq!(split_lines(b"\n").collect::<Vec<_>>(), [&b""[..]]);

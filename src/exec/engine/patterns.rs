@@ -163,8 +163,16 @@ pub(crate) fn match_regex(
         }
         (!out.is_empty()).then_some(out)
     };
-    let prefixes = if starts { literals(ExtractKind::Prefix) } else { None };
-    let suffixes = if ends { literals(ExtractKind::Suffix) } else { None };
+    let prefixes = if starts {
+        literals(ExtractKind::Prefix)
+    } else {
+        None
+    };
+    let suffixes = if ends {
+        literals(ExtractKind::Suffix)
+    } else {
+        None
+    };
     let by_prefix: Option<Vec<&[u32]>> = prefixes
         .as_deref()
         .map(|l| l.iter().map(|p| order.prefix_range(names, p)).collect());

@@ -256,7 +256,12 @@ fn insert_fact(
 }
 
 /// Rebuilds a whole host from its name and record.
-pub(crate) fn rebuild(name: &str, record: &Record<'_>, layout: &Layout, columns: &[Column]) -> Host {
+pub(crate) fn rebuild(
+    name: &str,
+    record: &Record<'_>,
+    layout: &Layout,
+    columns: &[Column],
+) -> Host {
     let mut host = Host::named(name);
     let raw = record
         .raw_facts()
