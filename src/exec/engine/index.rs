@@ -775,6 +775,9 @@ impl IndexedFleet {
         layout: Layout,
         builders: Vec<ColumnBuilder>,
     ) -> IndexedFleet {
+        let (mut names, mut records) = (names, records);
+        names.shrink_to_fit();
+        records.shrink_to_fit();
         let mut live = RoaringBitmap::new();
         live.insert_range(0..names.len() as u32);
         IndexedFleet {

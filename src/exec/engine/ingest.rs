@@ -651,7 +651,11 @@ impl LinesLoad {
     /// Reads whole lines (cut where `cuts` say, or evenly per thread) and
     /// adds them.
     fn add(&mut self, pieces: &[&[u8]]) -> Result<(), FleetError> {
-        let read = super::index::map_chunks(pieces, |p| read_lines(p));
+        self.assemble(read_pieces(pieces))
+    }
+
+    /// Adds pieces already read, in order.
+    fn assemble(&mut self, read: Vec<LinesPiece>) -> Result<(), FleetError> {
         for piece in read {
             let (records, lines) = (self.all.len(), self.lines);
             if let Some(mut e) = piece.error {
@@ -665,6 +669,21 @@ impl LinesLoad {
             self.all.absorb(piece.part);
         }
         Ok(())
+    }
+}
+
+fn read_pieces(pieces: &[&[u8]]) -> Vec<LinesPiece> {
+    super::index::map_chunks(pieces, |p| read_lines(p))
+}
+
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
     }
 }
 
@@ -834,6 +853,9 @@ pub(crate) fn load(path: &FsPath, progress: &dyn Fn(Progress)) -> Result<Indexed
         return fleet;
     }
     let mut load = LinesLoad::new();
+    // Pieces read but not yet assembled: a block is assembled while the
+    // next one is parsed.
+    let mut pending: Vec<LinesPiece> = Vec::new();
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK * 2);
     let mut done = 0u64;
     loop {
@@ -865,7 +887,10 @@ pub(crate) fn load(path: &FsPath, progress: &dyn Fn(Progress)) -> Result<Indexed
         let whole = buf.get(..cut).unwrap_or_default();
         if !whole.is_empty() {
             let pieces = cut_lines(whole, threads() * 2);
-            load.add(&pieces)?;
+            let previous = std::mem::take(&mut pending);
+            let (read, assembled) = join(|| read_pieces(&pieces), || load.assemble(previous));
+            assembled?;
+            pending = read;
         }
         done += cut as u64;
         progress(Progress { done, total });
@@ -874,6 +899,7 @@ pub(crate) fn load(path: &FsPath, progress: &dyn Fn(Progress)) -> Result<Indexed
             break;
         }
     }
+    load.assemble(pending)?;
     load.all.finish()
 }
 

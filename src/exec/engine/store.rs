@@ -78,6 +78,11 @@ impl Names {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.text.capacity() + self.ends.capacity() * 8
     }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
 }
 
 /// One value of a host: the column, the value id in its dictionary, and
@@ -205,6 +210,11 @@ impl Records {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         self.bytes.capacity() + self.at.capacity() * 8
+    }
+
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.at.shrink_to_fit();
     }
 }
 
