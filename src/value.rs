@@ -504,6 +504,24 @@ mod tests {
     }
 
     #[test]
+    fn glob_literal_shapes_and_suffixes() {
+        let g = |p: &str| Glob::new(p).expect("valid glob");
+        let shape = |p: &str| g(p).literal_shape();
+        assert_eq!(shape("web-*"), Some((GlobShape::Prefix, "web-".into())));
+        assert_eq!(shape("*.com"), Some((GlobShape::Suffix, ".com".into())));
+        assert_eq!(shape("**prod*"), Some((GlobShape::Contains, "prod".into())));
+        assert_eq!(shape("*"), Some((GlobShape::Contains, String::new())));
+        assert_eq!(shape("web"), Some((GlobShape::Exact, "web".into())));
+        assert_eq!(shape(""), Some((GlobShape::Exact, String::new())));
+        assert_eq!(shape("\\*x"), Some((GlobShape::Exact, "*x".into())));
+        assert_eq!(shape("a*b"), None);
+        assert_eq!(shape("?x*"), None);
+        assert_eq!(g("a*b?cd").literal_suffix(), "cd");
+        assert_eq!(g("a*").literal_suffix(), "");
+        assert_eq!(g("abc").literal_suffix(), "abc");
+    }
+
+    #[test]
     fn globs_match_whole_texts() {
         let g = |p: &str| Glob::new(p).expect("valid glob");
         assert!(g("db-*").is_match("db-01"));

@@ -152,24 +152,32 @@ fn refused<E: de::Error>() -> E {
     E::custom("record needs the exact reader")
 }
 
-struct HostSeed<'s, 'de>(&'s mut Scratch<'de>);
+/// One host record. With a sink, the facts are walked as they are read
+/// (JSON Lines: a refused record is read again on its own); without, they
+/// are taken as raw text and walked afterwards (a document cannot be read
+/// again record by record).
+struct HostSeed<'s, 'k, 'de> {
+    scratch: &'s mut Scratch<'de>,
+    sink: Option<&'s mut FactSink<'k, 'de>>,
+}
 
-impl<'de> DeserializeSeed<'de> for HostSeed<'_, 'de> {
+impl<'de> DeserializeSeed<'de> for HostSeed<'_, '_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for HostSeed<'_, 'de> {
+impl<'de> Visitor<'de> for HostSeed<'_, '_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a host object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let s = self.0;
-        let (mut roles, mut tags) = (false, false);
+        let s = self.scratch;
+        let mut sink = self.sink;
+        let (mut roles, mut tags, mut facts) = (false, false, false);
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match key.0.as_ref() {
                 "name" if s.name.is_none() => s.name = Some(map.next_value::<Text<'de>>()?.0),
@@ -181,7 +189,17 @@ impl<'de> Visitor<'de> for HostSeed<'_, 'de> {
                     tags = true;
                     map.next_value_seed(TagsSeed(&mut s.tags))?;
                 }
-                "facts" if s.facts.is_none() => s.facts = Some(map.next_value()?),
+                "facts" if !facts => {
+                    facts = true;
+                    match sink.as_deref_mut() {
+                        Some(sink) => map.next_value_seed(ObjectSeed {
+                            sink,
+                            node: 0,
+                            top: true,
+                        })?,
+                        None => s.facts = Some(map.next_value()?),
+                    }
+                }
                 _ => return Err(refused()),
             }
         }
@@ -446,20 +464,36 @@ impl<'de> Reader<'de> {
         de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
     ) -> Result<(), ()> {
         self.scratch.clear();
-        HostSeed(&mut self.scratch)
-            .deserialize(&mut *de)
-            .map_err(|_| ())?;
-        de.end().map_err(|_| ())?;
+        let mut sink = FactSink {
+            layout: &mut self.part.layout,
+            keys: std::mem::take(&mut self.keys),
+            found: std::mem::take(&mut self.found),
+        };
+        sink.keys.clear();
+        sink.found.clear();
+        let read = HostSeed {
+            scratch: &mut self.scratch,
+            sink: Some(&mut sink),
+        }
+        .deserialize(&mut *de)
+        .is_ok()
+            && de.end().is_ok();
+        self.keys = sink.keys;
+        self.found = sink.found;
+        if !read {
+            return Err(());
+        }
         self.commit()
     }
 
     /// Moves the scratch host into the part.
     fn commit(&mut self) -> Result<(), ()> {
         // Facts first: if they are not plain, the host is read as a whole.
+        // Facts walked while read are in `found` already.
         let mut found = std::mem::take(&mut self.found);
-        found.clear();
         let mut raw_facts = None;
         if let Some(raw) = self.scratch.facts {
+            found.clear();
             let mut sink = FactSink {
                 layout: &mut self.part.layout,
                 keys: std::mem::take(&mut self.keys),
@@ -806,10 +840,12 @@ impl<'de> Visitor<'de> for HostsSeed<'_, 'de> {
         let reader = self.0;
         loop {
             reader.scratch.clear();
-            if seq
-                .next_element_seed(HostSeed(&mut reader.scratch))?
-                .is_none()
-            {
+            reader.found.clear();
+            let seed = HostSeed {
+                scratch: &mut reader.scratch,
+                sink: None,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
                 return Ok(());
             }
             reader.commit().map_err(|()| refused::<A::Error>())?;
