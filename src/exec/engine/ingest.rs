@@ -3,10 +3,14 @@
 //!
 //! A record is read by hand-written serde visitors that borrow strings from
 //! the input where it has no escapes, and hand each value to a [`Part`] as
-//! it arrives. The facts are first taken as raw JSON text (serde_json only
-//! checks them), then walked: plain facts (see `build::facts_are_plain`)
-//! become values; anything else (a `null`, an empty object, duplicate keys)
-//! is read as a `serde_json::Map` for that host only and kept as text.
+//! it arrives. In JSON Lines the facts are walked as they are read; a
+//! record whose facts are not plain (see `build::facts_are_plain`: a
+//! `null`, an empty object, duplicate keys) is read again on its own as a
+//! `Host`. In a JSON document, which cannot be read again record by record,
+//! the facts are first taken as raw JSON text (serde_json only checks
+//! them), then walked, and facts that are not plain are read as a
+//! `serde_json::Map` for that host only. Facts that are not plain are kept
+//! as text, so that the host rebuilds exactly.
 //!
 //! Errors are found by the fast reader but never worded by it: when a
 //! record fails, it is read again by the `fleet` module's own reader,
