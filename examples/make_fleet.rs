@@ -5,7 +5,11 @@
 //!
 //! ```text
 //! cargo run --example make_fleet -- 3000 > examples/fleet.json
+//! cargo run --release --example make_fleet -- 1000000 --jsonl > fleet.jsonl
 //! ```
+//!
+//! With `--jsonl`, one compact host per line (JSON Lines) instead of a
+//! pretty-printed array.
 
 #![allow(
     clippy::unwrap_used,
@@ -114,6 +118,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(3000);
+    let lines = std::env::args().any(|a| a == "--jsonl");
     let mut rng = Rng(2026);
     // Package versions come from a generator of their own, so every other
     // value is what it was before packages were added.
@@ -188,6 +193,24 @@ fn main() {
             }
         });
         hosts.push(host);
+    }
+    if lines {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for host in &hosts {
+            let written = serde_json::to_writer(&mut out, host)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
+            if let Err(e) = written {
+                eprintln!("cannot write the fleet: {e}");
+                std::process::exit(1);
+            }
+        }
+        if let Err(e) = out.flush() {
+            eprintln!("cannot write the fleet: {e}");
+            std::process::exit(1);
+        }
+        return;
     }
     match serde_json::to_string_pretty(&hosts) {
         Ok(text) => println!("{text}"),

@@ -51,7 +51,6 @@
 pub mod diagnostic;
 mod exec;
 mod fleet;
-mod inventory;
 pub mod output;
 pub mod rollout;
 mod scope;
@@ -62,12 +61,12 @@ pub mod testgen;
 pub(crate) mod value;
 pub mod versions;
 
-pub use exec::engine::{HostId, IndexError, IndexedFleet, Selection};
+pub use exec::engine::{HostId, IndexError, IndexedFleet, Progress, Selection};
 pub use exec::reference;
-pub use fleet::{Fleet, FleetError, Host};
-pub use inventory::{
+pub use fleet::inventory::{
     detect as detect_fleet_format, FleetFormat, InventoryError, UnknownFleetFormat,
 };
+pub use fleet::{Fleet, FleetError, Host};
 pub use scope::{
     BindError, BindErrorKind, Catalog, CatalogError, Scope, ScopeError, ScopeErrorKind,
 };

@@ -327,6 +327,19 @@ pub struct Glob {
     tokens: Vec<GlobToken>,
 }
 
+/// How a glob made of one literal and `*`s tests a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobShape {
+    /// `lit`: the text is the literal.
+    Exact,
+    /// `lit*`: the text starts with the literal.
+    Prefix,
+    /// `*lit`: the text ends with the literal.
+    Suffix,
+    /// `*lit*`: the text contains the literal.
+    Contains,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum GlobToken {
     Char(char),
@@ -370,6 +383,47 @@ impl Glob {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The literal text after the last wildcard, for index lookups.
+    pub fn literal_suffix(&self) -> String {
+        let mut rev: Vec<char> = self
+            .tokens
+            .iter()
+            .rev()
+            .map_while(|t| match t {
+                GlobToken::Char(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        rev.reverse();
+        rev.into_iter().collect()
+    }
+
+    /// The shape of the glob when it is a plain literal test: `lit*`,
+    /// `*lit`, `*lit*` or `lit`, with the literal; `None` for any other.
+    pub fn literal_shape(&self) -> Option<(GlobShape, String)> {
+        let any = |t: Option<&GlobToken>| t == Some(&GlobToken::Any);
+        let (starts, ends) = (any(self.tokens.first()), any(self.tokens.last()));
+        let inner = self
+            .tokens
+            .get(usize::from(starts)..self.tokens.len().saturating_sub(usize::from(ends)))
+            .unwrap_or_default();
+        let literal: Option<String> = inner
+            .iter()
+            .map(|t| match t {
+                GlobToken::Char(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        let shape = match (starts, ends) {
+            (false, false) => GlobShape::Exact,
+            (false, true) => GlobShape::Prefix,
+            (true, false) => GlobShape::Suffix,
+            (true, true) => GlobShape::Contains,
+        };
+        // A lone `*` has no literal and matches every text: `Contains("")`.
+        literal.map(|l| (shape, l))
     }
 
     /// Whether the glob matches all of `text`. Worst case O(len × pattern):
@@ -480,6 +534,24 @@ mod tests {
         assert_eq!(HostValue::Float(2.5).text(), None);
         assert_eq!(HostValue::Text("true").boolean(), Some(true));
         assert_eq!(HostValue::Text("True").boolean(), None);
+    }
+
+    #[test]
+    fn glob_literal_shapes_and_suffixes() {
+        let g = |p: &str| Glob::new(p).expect("valid glob");
+        let shape = |p: &str| g(p).literal_shape();
+        assert_eq!(shape("web-*"), Some((GlobShape::Prefix, "web-".into())));
+        assert_eq!(shape("*.com"), Some((GlobShape::Suffix, ".com".into())));
+        assert_eq!(shape("**prod*"), Some((GlobShape::Contains, "prod".into())));
+        assert_eq!(shape("*"), Some((GlobShape::Contains, String::new())));
+        assert_eq!(shape("web"), Some((GlobShape::Exact, "web".into())));
+        assert_eq!(shape(""), Some((GlobShape::Exact, String::new())));
+        assert_eq!(shape("\\*x"), Some((GlobShape::Exact, "*x".into())));
+        assert_eq!(shape("a*b"), None);
+        assert_eq!(shape("?x*"), None);
+        assert_eq!(g("a*b?cd").literal_suffix(), "cd");
+        assert_eq!(g("a*").literal_suffix(), "");
+        assert_eq!(g("abc").literal_suffix(), "abc");
     }
 
     #[test]

@@ -251,3 +251,39 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The same check over fleets read straight into the index from JSON,
+    /// `{"hosts": [...]}` and JSON Lines (the path the CLI takes), which
+    /// also rebuild exactly the hosts they were given.
+    #[test]
+    fn engine_over_loaded_fleets_agrees_with_the_reference(
+        a in expr(&[]),
+        root in expr(&["a"]),
+        hosts in prop::collection::vec(host(), 0..8),
+    ) {
+        let Ok(catalog) = Catalog::new([("a", a)]) else { return Ok(()) };
+        let Ok(scope) = catalog.compile(&root) else { return Ok(()) };
+        let model = unique(hosts);
+        let array = serde_json::to_vec(&model).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let wrapped = serde_json::to_vec(&json!({ "hosts": model }))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut lines = Vec::new();
+        for h in &model {
+            lines.extend(serde_json::to_vec(h).map_err(|e| TestCaseError::fail(e.to_string()))?);
+            lines.push(b'\n');
+        }
+        let expected = Fleet::new(model.clone()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for engine in [
+            IndexedFleet::from_json(&array),
+            IndexedFleet::from_json(&wrapped),
+            IndexedFleet::from_json_lines(&lines),
+        ] {
+            let engine = engine.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(engine.to_fleet(), expected.clone());
+            check(&engine, &model, &scope, &catalog)?;
+        }
+    }
+}

@@ -113,10 +113,10 @@ pub struct NoNotice {
 /// Notices for every tier with batches, in rollout order, or for the one
 /// named. A named tier without batches gives a [`NoNotice`] instead.
 /// `host` finds a host of the fleet by name (for its roles).
-pub fn notices<'f>(
+pub fn notices(
     plan: &Plan,
     terms: &NoticeTerms,
-    host: &dyn Fn(&str) -> Option<&'f Host>,
+    host: &dyn Fn(&str) -> Option<Host>,
     tier: Option<&str>,
 ) -> Result<(Vec<Notice>, Vec<NoNotice>), NoticeError> {
     let chosen: Vec<&TierPlan> = match tier {
@@ -152,21 +152,21 @@ pub fn notices<'f>(
     Ok((out, none))
 }
 
-fn roles_of<'f>(names: &[String], host: &dyn Fn(&str) -> Option<&'f Host>) -> Vec<String> {
-    let set: BTreeSet<&str> = names
+fn roles_of(names: &[String], host: &dyn Fn(&str) -> Option<Host>) -> Vec<String> {
+    let set: BTreeSet<String> = names
         .iter()
         .filter_map(|n| host(n))
-        .flat_map(|h| h.roles.iter().map(String::as_str))
+        .flat_map(|h| h.roles)
         .collect();
-    set.into_iter().map(str::to_string).collect()
+    set.into_iter().collect()
 }
 
-fn notice<'f>(
+fn notice(
     plan: &Plan,
     t: &TierPlan,
     at: DateTime<Utc>,
     terms: &NoticeTerms,
-    host: &dyn Fn(&str) -> Option<&'f Host>,
+    host: &dyn Fn(&str) -> Option<Host>,
 ) -> Notice {
     let zone: Tz = t.timezone.parse().unwrap_or(Tz::UTC);
     let batches: Vec<NoticeBatch> = t

@@ -55,6 +55,18 @@ pub fn run(data: &[u8]) {
     bytes.next();
     let mut engine = IndexedFleet::new(Fleet::new(model.clone()).expect("unique names"));
     check(&engine, &model, &catalog, expr);
+    // The same hosts read straight into the index from JSON Lines and from
+    // a JSON array, as the CLI reads fleet files.
+    let mut lines = Vec::new();
+    for h in &model {
+        lines.extend(serde_json::to_vec(h).expect("a host serializes"));
+        lines.push(b'\n');
+    }
+    let loaded = IndexedFleet::from_json_lines(&lines).expect("valid JSON Lines");
+    check(&loaded, &model, &catalog, expr);
+    let array = serde_json::to_vec(&model).expect("hosts serialize");
+    let loaded = IndexedFleet::from_json(&array).expect("valid JSON array");
+    check(&loaded, &model, &catalog, expr);
     while let Some(op) = bytes.next() {
         if op & 1 == 0 {
             let Some(h) = host(&mut bytes) else { break };

@@ -8,7 +8,6 @@ use clap::ValueEnum;
 
 use fleetscope::output::{ics, notice, svg, windows};
 use fleetscope::rollout::{Plan, Policy};
-use fleetscope::IndexedFleet;
 
 use super::{load_fleet, load_policy, parse_instant, write_failure, Failure, FleetFormatArg};
 
@@ -108,15 +107,14 @@ pub fn write_plan(
 
 pub fn notice(args: NoticeArgs, out: &mut impl Write) -> Result<(), Failure> {
     let policy = load_policy(&args.policy)?;
-    let fleet = load_fleet(&args.fleet, args.fleet_format)?;
-    let indexed = IndexedFleet::new(fleet.clone());
+    let indexed = load_fleet(&args.fleet, args.fleet_format)?;
     let start = parse_instant("--start", &args.start)?;
     let plan = Plan::new(&policy, &indexed, start, &args.severity)
         .map_err(|e| Failure::invalid(format!("error: {}: {e}", args.policy)))?;
     let (notices, none) = notice::notices(
         &plan,
         &policy.terms().notice,
-        &|name| fleet.get(name),
+        &|name| indexed.position(name).and_then(|id| indexed.host(id)),
         args.tier.as_deref(),
     )
     .map_err(|e| Failure::invalid(format!("error: {e}")))?;

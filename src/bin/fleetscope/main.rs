@@ -12,9 +12,10 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use fleetscope::rollout::{Plan, Policy, Warning};
-use fleetscope::{reference, Catalog, Fleet, FleetFormat, IndexedFleet, Scope};
+use fleetscope::{reference, Catalog, FleetFormat, IndexedFleet, Scope};
 
 mod client_cmd;
+mod progress;
 mod rollout_cmd;
 
 #[derive(Parser)]
@@ -134,7 +135,7 @@ struct ScopeArgs {
 impl ScopeArgs {
     /// The compiled expression, the fleet and `now`; every input error is a
     /// `Failure` with exit code 2.
-    fn load(&self) -> Result<(Scope, Fleet, DateTime<Utc>), Failure> {
+    fn load(&self) -> Result<(Scope, IndexedFleet, DateTime<Utc>), Failure> {
         let catalog = load_catalog(self.policy.as_deref())?;
         let source = read_expr(&self.expr)?;
         let scope = compile(&catalog, &source)?;
@@ -183,7 +184,6 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Eval { scope: args } => {
             let (scope, fleet, now) = args.load()?;
-            let fleet = IndexedFleet::new(fleet);
             let selected = fleet.select(&scope, now);
             let names = selected.names(&fleet);
             match args.format {
@@ -205,10 +205,10 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
         }
         Command::Explain { host, scope: args } => {
             let (scope, fleet, now) = args.load()?;
-            let Some(found) = fleet.get(&host) else {
+            let Some(found) = fleet.position(&host).and_then(|id| fleet.host(id)) else {
                 return Err(Failure::invalid(unknown_host(&fleet, &host)));
             };
-            let explanation = reference::explain(&scope, found, now);
+            let explanation = reference::explain(&scope, &found, now);
             match args.format {
                 Format::Text => {
                     let verdict = if explanation.holds {
@@ -292,7 +292,7 @@ fn validate(
     text.push_str(&format!("rollout order: {}\n", order.join(" -> ")));
     let mut warnings = policy.warnings();
     if let Some(fleet_path) = fleet {
-        let fleet = IndexedFleet::new(load_fleet(fleet_path, fleet_format)?);
+        let fleet = load_fleet(fleet_path, fleet_format)?;
         let now = parse_now(now)?;
         let plan = Plan::new(&policy, &fleet, now, fleetscope::rollout::NORMAL)
             .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
@@ -346,7 +346,7 @@ fn plan(
     out: &mut impl Write,
 ) -> Result<(), Failure> {
     let policy = load_policy(policy_path)?;
-    let fleet = IndexedFleet::new(load_fleet(fleet, fleet_format)?);
+    let fleet = load_fleet(fleet, fleet_format)?;
     let start = parse_instant("--start", start)?;
     let previous = match previous {
         None => None,
@@ -434,13 +434,12 @@ fn write_failure(e: std::io::Error) -> Failure {
     }
 }
 
-fn unknown_host(fleet: &Fleet, name: &str) -> String {
+fn unknown_host(fleet: &IndexedFleet, name: &str) -> String {
     let mut message = format!("error: no host named `{name}` in the fleet");
     // A prefix match is the most useful hint in a fleet of thousands.
     let near: Vec<&str> = fleet
-        .hosts()
-        .iter()
-        .map(|h| h.name.as_str())
+        .names()
+        .map(|(_, n)| n)
         .filter(|n| n.starts_with(name) || name.starts_with(*n))
         .take(5)
         .collect();
@@ -492,20 +491,23 @@ pub(crate) enum FleetFormatArg {
     Puppetdb,
 }
 
-fn load_fleet(path: &str, format: Option<FleetFormatArg>) -> Result<Fleet, Failure> {
-    let loaded = match format {
-        None => Fleet::load(path),
-        Some(arg) => Fleet::load_with(
-            path,
-            match arg {
-                FleetFormatArg::Fleetscope => FleetFormat::Fleetscope,
-                FleetFormatArg::Ansible => FleetFormat::Ansible,
-                FleetFormatArg::Ec2 => FleetFormat::Ec2,
-                FleetFormatArg::Puppetdb => FleetFormat::PuppetDb,
-            },
-        ),
-    };
-    loaded.map_err(|e| Failure::invalid(format!("error: {path}: {e}")))
+impl From<FleetFormatArg> for FleetFormat {
+    fn from(arg: FleetFormatArg) -> Self {
+        match arg {
+            FleetFormatArg::Fleetscope => FleetFormat::Fleetscope,
+            FleetFormatArg::Ansible => FleetFormat::Ansible,
+            FleetFormatArg::Ec2 => FleetFormat::Ec2,
+            FleetFormatArg::Puppetdb => FleetFormat::PuppetDb,
+        }
+    }
+}
+
+/// Reads a fleet file straight into an index, in the format given or the
+/// one detected, with a progress bar on a terminal for large files (see
+/// `progress.rs`).
+fn load_fleet(path: &str, format: Option<FleetFormatArg>) -> Result<IndexedFleet, Failure> {
+    progress::load(path, format.map(FleetFormat::from))
+        .map_err(|e| Failure::invalid(format!("error: {path}: {e}")))
 }
 
 fn load_catalog(policy: Option<&str>) -> Result<Catalog, Failure> {

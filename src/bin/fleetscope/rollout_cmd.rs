@@ -198,7 +198,7 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
         } => {
             let policy_path = policy;
             let policy = load_policy(&policy_path)?;
-            let fleet = fleetscope::IndexedFleet::new(load_fleet(&fleet, fleet_format)?);
+            let fleet = load_fleet(&fleet, fleet_format)?;
             let start = parse_instant("--start", &start)?;
             let plan = Plan::new(&policy, &fleet, start, &severity)
                 .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;

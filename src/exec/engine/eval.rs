@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use roaring::{MultiOps, RoaringBitmap};
 
 use super::index::{Column, IndexedFleet, Postings};
+use super::patterns::{self, NameOrder};
 use super::program::{Instr, Program, Term, Test, TestKind};
 use crate::fleet::Host;
 use crate::syntax::{Literal, Path};
@@ -524,30 +525,58 @@ impl<'a> Evaluator<'a> {
         match (self.fleet.column(c.path), c.path) {
             (Some(col), _) => scan_column(col, c),
             (None, Path::Name) => {
-                let hosts = &self.fleet.hosts;
+                if let Some(hit) = self.name_pattern(c) {
+                    return hit;
+                }
+                let fleet = self.fleet;
                 // The glob's literal prefix is checked in this loop itself:
                 // kept this small, the loop overlaps the cache misses on
                 // the names, which dominate a scan over every host.
                 let prefix = c.prefix.as_str();
-                let ids = filter_ids(hosts.len(), |i| {
-                    hosts.get(i).and_then(Option::as_ref).is_some_and(|h| {
-                        has_prefix(&h.name, prefix) && c.passes(&HostValue::Text(&h.name))
+                let ids = filter_ids(fleet.names.len(), |i| {
+                    fleet.names.get(i as u32).is_some_and(|name| {
+                        has_prefix(name, prefix) && c.passes(&HostValue::Text(name))
                     })
                 });
-                RoaringBitmap::from_sorted_iter(ids).unwrap_or_default()
+                RoaringBitmap::from_sorted_iter(ids).unwrap_or_default() & &fleet.live
             }
             _ => RoaringBitmap::new(),
         }
     }
 
+    /// A glob or regex on names answered through the sorted name orders,
+    /// when its literals narrow the names to test (see `patterns`).
+    fn name_pattern(&self, c: &Compiled<'_>) -> Option<RoaringBitmap> {
+        let fleet = self.fleet;
+        let order = || {
+            fleet
+                .name_order
+                .get_or_init(|| NameOrder::build(&fleet.names, &fleet.live))
+        };
+        match c.kind {
+            TestKind::Like(glob) => patterns::match_glob(glob, &fleet.names, &fleet.live, order()),
+            TestKind::Matches(regex) => {
+                patterns::match_regex(regex, &fleet.names, &fleet.live, order())
+            }
+            _ => None,
+        }
+    }
+
     fn scan_within_compiled(&self, c: &Compiled<'_>, within: &RoaringBitmap) -> RoaringBitmap {
         if within.len() <= self.compiled_cost(c) {
-            let hosts = &self.fleet.hosts;
-            let ids = within.iter().filter(|id| {
-                hosts
-                    .get(*id as usize)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|h| c.host_passes(h))
+            let fleet = self.fleet;
+            let column = fleet.layout.column(c.path);
+            let ids = within.iter().filter(|id| match (c.path, column) {
+                (Path::Name, _) => fleet
+                    .names
+                    .get(*id)
+                    .is_some_and(|n| c.passes(&HostValue::Text(n))),
+                (_, Some(col)) => {
+                    let mut found = false;
+                    fleet.for_each_in_column(*id, col, |v| found = found || c.passes(&v));
+                    found
+                }
+                (_, None) => false,
             });
             return RoaringBitmap::from_sorted_iter(ids).unwrap_or_default();
         }

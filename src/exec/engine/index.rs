@@ -23,6 +23,9 @@ use crate::fleet::{Fleet, Host};
 use crate::syntax::Path;
 use crate::value::HostValue;
 
+use super::build::{Assembler, Part};
+use super::store::{self, Names, Records};
+
 /// Index of a column in [`IndexedFleet::columns`].
 pub(crate) type ColId = u32;
 
@@ -83,11 +86,11 @@ impl Key {
 /// meaning: what a value means is decided per query, by `crate::value`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dict {
-    texts: HashMap<Box<str>, u32>,
-    ints: HashMap<i128, u32>,
+    texts: FastMap<Box<str>, u32>,
+    ints: FastMap<i128, u32>,
     /// By bit pattern: JSON has no NaN, and `0.0`/`-0.0` as two values is
     /// harmless since each is tested on its own.
-    floats: HashMap<u64, u32>,
+    floats: FastMap<u64, u32>,
     bools: [Option<u32>; 2],
     pub(crate) keys: Vec<Key>,
 }
@@ -240,7 +243,8 @@ pub(crate) struct Column {
 }
 
 impl Column {
-    fn insert(&mut self, id: u32, value: &HostValue<'_>) {
+    /// Adds `value` for host `id`; returns the value's id.
+    fn insert(&mut self, id: u32, value: &HostValue<'_>) -> u32 {
         let vid = self.dict.intern(value) as usize;
         if self.postings.len() <= vid {
             self.postings.resize_with(vid + 1, Postings::default);
@@ -251,13 +255,12 @@ impl Column {
             self.multi = true;
         }
         self.has.insert(id);
+        vid as u32
     }
 
-    fn remove(&mut self, id: u32, value: &HostValue<'_>) {
-        if let Some(vid) = self.dict.get(value) {
-            if let Some(p) = self.postings.get_mut(vid as usize) {
-                p.remove(id);
-            }
+    fn remove(&mut self, id: u32, vid: u32) {
+        if let Some(p) = self.postings.get_mut(vid as usize) {
+            p.remove(id);
         }
         self.has.remove(id);
     }
@@ -278,7 +281,7 @@ impl Column {
 /// somewhere has a column.
 #[derive(Debug, Clone, Default)]
 struct FactNode {
-    children: HashMap<Box<str>, u32>,
+    children: FastMap<Box<str>, u32>,
     column: Option<ColId>,
 }
 
@@ -286,7 +289,7 @@ struct FactNode {
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
     role: Option<ColId>,
-    tags: HashMap<Box<str>, ColId>,
+    tags: FastMap<Box<str>, ColId>,
     /// `facts[0]` is the root.
     facts: Vec<FactNode>,
     /// The path of each column.
@@ -297,7 +300,7 @@ impl Default for Layout {
     fn default() -> Self {
         Layout {
             role: None,
-            tags: HashMap::new(),
+            tags: FastMap::default(),
             facts: vec![FactNode::default()],
             paths: Vec::new(),
         }
@@ -329,7 +332,7 @@ impl Layout {
     }
 
     /// The column of `path`, created if missing; `None` for `name`.
-    fn column_or_create(&mut self, path: &Path) -> Option<ColId> {
+    pub(crate) fn column_or_create(&mut self, path: &Path) -> Option<ColId> {
         match path {
             Path::Name => None,
             Path::Role => Some(self.role_column()),
@@ -344,7 +347,7 @@ impl Layout {
         }
     }
 
-    fn role_column(&mut self) -> ColId {
+    pub(crate) fn role_column(&mut self) -> ColId {
         match self.role {
             Some(c) => c,
             None => {
@@ -355,7 +358,7 @@ impl Layout {
         }
     }
 
-    fn tag_column(&mut self, key: &str) -> ColId {
+    pub(crate) fn tag_column(&mut self, key: &str) -> ColId {
         if let Some(c) = self.tags.get(key) {
             return *c;
         }
@@ -364,7 +367,7 @@ impl Layout {
         c
     }
 
-    fn fact_child(&mut self, node: u32, key: &str) -> u32 {
+    pub(crate) fn fact_child(&mut self, node: u32, key: &str) -> u32 {
         if let Some(child) = self
             .facts
             .get(node as usize)
@@ -380,7 +383,11 @@ impl Layout {
         child
     }
 
-    fn fact_column<'k>(&mut self, node: u32, keys: impl Iterator<Item = &'k str>) -> ColId {
+    pub(crate) fn fact_column<'k>(
+        &mut self,
+        node: u32,
+        keys: impl Iterator<Item = &'k str>,
+    ) -> ColId {
         if let Some(c) = self.facts.get(node as usize).and_then(|n| n.column) {
             return c;
         }
@@ -394,16 +401,21 @@ impl Layout {
     /// Calls `visit` with each of `host`'s values (all paths but `name`)
     /// and the column it belongs to, creating columns as needed. Visits
     /// exactly the values `for_each_value` gives for each path.
-    fn walk<'h>(&mut self, host: &'h Host, mut visit: impl FnMut(ColId, HostValue<'h>)) {
+    /// The third argument says whether the value is an element of an array.
+    pub(crate) fn walk<'h>(
+        &mut self,
+        host: &'h Host,
+        mut visit: impl FnMut(ColId, HostValue<'h>, bool),
+    ) {
         if !host.roles.is_empty() {
             let c = self.role_column();
             for r in &host.roles {
-                visit(c, HostValue::Text(r));
+                visit(c, HostValue::Text(r), true);
             }
         }
         for (key, value) in &host.tags {
             let c = self.tag_column(key);
-            visit(c, HostValue::Text(value));
+            visit(c, HostValue::Text(value), false);
         }
         // Facts nest to any depth in a programmatically built host, so walk
         // them with an explicit stack: (trie node, keys so far, entries).
@@ -425,13 +437,13 @@ impl Layout {
                     for v in items.iter().filter_map(HostValue::from_json) {
                         let c = *column
                             .get_or_insert_with(|| self.fact_column(child, keys.iter().copied()));
-                        visit(c, v);
+                        visit(c, v, true);
                     }
                 }
                 scalar => {
                     if let Some(v) = HostValue::from_json(scalar) {
                         let c = self.fact_column(child, keys.iter().copied());
-                        visit(c, v);
+                        visit(c, v, false);
                     }
                 }
             }
@@ -447,6 +459,69 @@ impl Layout {
                 .map(|n| n.children.capacity() * (std::mem::size_of::<(Box<str>, u32)>() + 1))
                 .sum::<usize>()
             + self.paths.capacity() * std::mem::size_of::<Path>()
+    }
+}
+
+/// Maps keyed by the texts of a fleet, looked up once per value read.
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<Mix>>;
+
+/// A fast multiply-mix hasher (FxHash's scheme) for the dictionaries: SipHash
+/// was a sixth of a whole load. Keys come from the operator's own fleet
+/// file, not from an adversary, so flooding resistance is not needed.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Mix(u64);
+
+impl Mix {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(26) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for Mix {
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Fold the high bits down: the table uses the low bits for buckets.
+        self.0.rotate_left(26)
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(rest) {
+                *d = *s;
+            }
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    #[inline]
+    fn write_u128(&mut self, n: u128) {
+        self.add(n as u64);
+        self.add((n >> 64) as u64);
+    }
+    #[inline]
+    fn write_i128(&mut self, n: i128) {
+        self.write_u128(n as u128);
     }
 }
 
@@ -475,7 +550,7 @@ impl Hasher for Prehashed {
 /// whose hash is already taken (about a hundred in a million hosts) goes to
 /// `overflow`. Nine bytes a slot instead of a copy of every name.
 #[derive(Debug, Clone, Default)]
-struct NameIndex {
+pub(crate) struct NameIndex {
     primary: HashMap<u32, u32, BuildHasherDefault<Prehashed>>,
     overflow: BTreeMap<Box<str>, u32>,
 }
@@ -488,24 +563,21 @@ fn name_hash(name: &str) -> u32 {
     (full ^ (full >> 32)) as u32
 }
 
-fn name_at(hosts: &[Option<Host>], id: u32) -> Option<&str> {
-    hosts
-        .get(id as usize)
-        .and_then(Option::as_ref)
-        .map(|h| h.name.as_str())
+fn name_at(names: &Names, id: u32) -> Option<&str> {
+    names.get(id)
 }
 
 impl NameIndex {
-    fn with_capacity(n: usize) -> Self {
+    pub(crate) fn with_capacity(n: usize) -> Self {
         NameIndex {
             primary: HashMap::with_capacity_and_hasher(n, BuildHasherDefault::default()),
             overflow: BTreeMap::new(),
         }
     }
 
-    fn get(&self, name: &str, hosts: &[Option<Host>]) -> Option<u32> {
+    fn get(&self, name: &str, names: &Names) -> Option<u32> {
         if let Some(id) = self.primary.get(&name_hash(name)) {
-            if name_at(hosts, *id) == Some(name) {
+            if name_at(names, *id) == Some(name) {
                 return Some(*id);
             }
         }
@@ -524,11 +596,35 @@ impl NameIndex {
         }
     }
 
-    /// Forgets `name`, which must still be the name of its host in `hosts`.
-    fn remove(&mut self, name: &str, hosts: &[Option<Host>]) -> Option<u32> {
+    /// Adds `name` for `id` unless a host already has it; then returns
+    /// that host's id. `names` must not hold `id` yet, or hold `name` there.
+    pub(crate) fn insert_unique(&mut self, name: &str, id: u32, names: &Names) -> Result<(), u32> {
+        match self.primary.entry(name_hash(name)) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(id);
+                Ok(())
+            }
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let other = *e.get();
+                if name_at(names, other) == Some(name) {
+                    return Err(other);
+                }
+                match self.overflow.entry(name.into()) {
+                    std::collections::btree_map::Entry::Occupied(o) => Err(*o.get()),
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(id);
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets `name`, which must still be the name of its host in `names`.
+    fn remove(&mut self, name: &str, names: &Names) -> Option<u32> {
         let hash = name_hash(name);
         match self.primary.get(&hash) {
-            Some(id) if name_at(hosts, *id) == Some(name) => {
+            Some(id) if name_at(names, *id) == Some(name) => {
                 let id = *id;
                 self.primary.remove(&hash);
                 // Promote a colliding name, so that lookups by hash find it.
@@ -553,166 +649,148 @@ impl NameIndex {
 /// A fleet indexed for fast selection: each path a dictionary-encoded
 /// column with a bitmap of hosts per distinct value.
 ///
-/// Build one with [`IndexedFleet::new`], select with
-/// [`IndexedFleet::select`], keep it current with [`IndexedFleet::upsert`]
-/// and [`IndexedFleet::remove`].
+/// Build one with [`IndexedFleet::new`] (or load a file straight into one
+/// with [`IndexedFleet::load`]), select with [`IndexedFleet::select`], keep
+/// it current with [`IndexedFleet::upsert`] and [`IndexedFleet::remove`].
+///
+/// Hosts are not kept as [`Host`] values: each is a name and a compact
+/// record of value ids (see `docs/ingest.md`), and [`IndexedFleet::host`]
+/// rebuilds a `Host` when one is asked for.
 #[derive(Debug, Clone)]
 pub struct IndexedFleet {
-    /// By id; `None` where a host was removed.
-    pub(crate) hosts: Vec<Option<Host>>,
+    /// Every name by id, removed hosts' included.
+    pub(crate) names: Names,
+    /// Every host's values by id.
+    pub(crate) records: Records,
     /// Ids of the hosts present.
-    live: RoaringBitmap,
-    names: NameIndex,
+    pub(crate) live: RoaringBitmap,
+    pub(crate) by_name: NameIndex,
     pub(crate) layout: Layout,
     pub(crate) columns: Vec<Column>,
+    /// Names sorted (and sorted by their reversed text), for pattern
+    /// scans; built on first use and dropped when names change.
+    pub(crate) name_order: std::sync::OnceLock<super::patterns::NameOrder>,
 }
 
-/// Hosts per build chunk: a multiple of a roaring container (2^16 ids), so
-/// chunks fill disjoint containers.
+/// Hosts per build chunk.
 const CHUNK: usize = 1 << 16;
-
-/// Columns for a run of hosts, with plain id lists for postings.
-#[derive(Default)]
-struct ChunkBuilder {
-    layout: Layout,
-    columns: Vec<ColumnBuilder>,
-}
 
 /// A column under construction: ids arrive in increasing order, so every
 /// bitmap is built by appending.
 #[derive(Default)]
-struct ColumnBuilder {
-    dict: Dict,
-    lists: Vec<RoaringBitmap>,
-    has: RoaringBitmap,
+pub(crate) struct ColumnBuilder {
+    pub(crate) dict: Dict,
+    /// Ids per value, in order, as plain lists: pushing to a `Vec` is far
+    /// cheaper than inserting into a bitmap (roaring's `try_push` even
+    /// scans a bitmap container for its maximum on every call); the
+    /// bitmaps are made once, in `finish`, in parallel across columns.
+    lists: Vec<Vec<u32>>,
+    has: Vec<u32>,
     multi: bool,
 }
 
 impl ColumnBuilder {
-    fn push(&mut self, id: u32, value: &HostValue<'_>) {
-        let vid = self.dict.intern(value) as usize;
-        if self.lists.len() <= vid {
-            self.lists.resize_with(vid + 1, RoaringBitmap::new);
+    /// Records that host `id` (not below any id pushed before) holds value
+    /// `vid` of this column's dictionary.
+    pub(crate) fn push_vid(&mut self, id: u32, vid: u32) {
+        let v = vid as usize;
+        if self.lists.len() <= v {
+            self.lists.resize_with(v + 1, Vec::new);
         }
-        let Some(list) = self.lists.get_mut(vid) else {
+        let Some(list) = self.lists.get_mut(v) else {
             return;
         };
-        // `try_push` refuses an id not above the last: a repeat in this
-        // host.
-        let new_for_value = list.try_push(id).is_ok();
-        if self.has.try_push(id).is_err() {
+        // Ids arrive in order, so a repeat is the last id again.
+        let new_for_value = list.last() != Some(&id);
+        if new_for_value {
+            list.push(id);
+        }
+        if self.has.last() == Some(&id) {
             // The host already has a value here; a second distinct one
             // makes the column multi-valued.
             self.multi |= new_for_value;
+        } else {
+            self.has.push(id);
         }
     }
-}
 
-impl ChunkBuilder {
-    fn add(&mut self, id: u32, host: &Host) {
-        let columns = &mut self.columns;
-        self.layout.walk(host, |c, v| {
-            let c = c as usize;
-            if columns.len() <= c {
-                columns.resize_with(c + 1, ColumnBuilder::default);
-            }
-            if let Some(col) = columns.get_mut(c) {
-                col.push(id, &v);
-            }
-        });
-    }
-
-    /// Appends `other` (a chunk of later ids) to this one.
-    fn absorb(&mut self, other: ChunkBuilder) {
-        for (path, col) in other.layout.paths.iter().zip(other.columns) {
-            let Some(c) = self.layout.column_or_create(path) else {
-                continue;
-            };
-            let c = c as usize;
-            if self.columns.len() <= c {
-                self.columns.resize_with(c + 1, ColumnBuilder::default);
-            }
-            let Some(target) = self.columns.get_mut(c) else {
-                continue;
-            };
-            for (key, list) in col.dict.keys.iter().zip(col.lists) {
-                let vid = target.dict.intern(&key.value()) as usize;
-                if target.lists.len() <= vid {
-                    target.lists.resize_with(vid + 1, RoaringBitmap::new);
-                }
-                if let Some(t) = target.lists.get_mut(vid) {
-                    // Later chunks fill later containers: this appends.
-                    *t |= list;
-                }
-            }
-            target.has |= col.has;
-            target.multi |= col.multi;
-        }
-    }
-}
-
-impl ColumnBuilder {
-    fn finish(self) -> Column {
-        let mut has = self.has;
+    pub(crate) fn finish(self) -> Column {
+        let bitmap = |ids: Vec<u32>| RoaringBitmap::from_sorted_iter(ids).unwrap_or_default();
+        let mut has = bitmap(self.has);
         has.optimize();
         Column {
             dict: self.dict,
-            postings: self.lists.into_iter().map(Postings::from_bitmap).collect(),
+            postings: self
+                .lists
+                .into_iter()
+                .map(|ids| match ids.as_slice() {
+                    [] => Postings::Empty,
+                    [one] => Postings::One(*one),
+                    _ => Postings::from_bitmap(bitmap(ids)),
+                })
+                .collect(),
             has,
             multi: self.multi,
         }
     }
 }
 
-fn build_chunk(start: usize, hosts: &[Host]) -> ChunkBuilder {
-    let mut chunk = ChunkBuilder::default();
-    for (i, host) in hosts.iter().enumerate() {
-        chunk.add((start + i) as u32, host);
+impl Dict {
+    /// The id of `value`, added if new.
+    pub(crate) fn id(&mut self, value: &HostValue<'_>) -> u32 {
+        self.intern(value)
     }
-    chunk
 }
 
 impl IndexedFleet {
     /// Indexes `fleet`. Host ids follow the fleet's order.
     ///
-    /// Cost: one pass over every value of every host, plus a hash of every
-    /// name; with the `parallel` feature the pass runs in chunks of 65,536
-    /// hosts on rayon's pool. A [`Fleet`] is already valid (unique, non-empty
-    /// names), so nothing is rejected. Fleets beyond `u32::MAX - 1` hosts are
-    /// not supported: the hosts past that are dropped.
+    /// Cost: one pass over every value of every host (with the `parallel`
+    /// feature in chunks of 65,536 hosts on rayon's pool), then one pass
+    /// that numbers the values and builds the bitmaps. A [`Fleet`] is
+    /// already valid (unique, non-empty names), so nothing is rejected.
+    /// Fleets beyond `u32::MAX - 1` hosts are not supported: the hosts past
+    /// that are dropped.
     pub fn new(fleet: Fleet) -> IndexedFleet {
         let mut hosts = fleet.into_hosts();
         hosts.truncate(u32::MAX as usize - 1);
-        let chunks: Vec<(usize, &[Host])> = hosts
-            .chunks(CHUNK)
-            .enumerate()
-            .map(|(i, c)| (i * CHUNK, c))
-            .collect();
-        let build_names = || {
-            let mut names = NameIndex::with_capacity(hosts.len());
-            for (i, h) in hosts.iter().enumerate() {
-                names.insert(&h.name, i as u32);
+        let chunks: Vec<&[Host]> = hosts.chunks(CHUNK).collect();
+        let parts = map_chunks(&chunks, |c| {
+            let mut part = Part::default();
+            for h in *c {
+                part.add_host(h);
             }
-            names
-        };
-        let build_columns = || {
-            let built: Vec<ChunkBuilder> = map_chunks(&chunks, |(start, c)| build_chunk(*start, c));
-            let mut all = ChunkBuilder::default();
-            for chunk in built {
-                all.absorb(chunk);
-            }
-            let columns = finish_columns(all.columns);
-            (all.layout, columns)
-        };
-        let (names, (layout, columns)) = join(build_names, build_columns);
+            part
+        });
+        let mut all = Assembler::with_capacity(hosts.len());
+        for part in parts {
+            all.absorb(part);
+        }
+        drop(hosts);
+        // The hosts came from a `Fleet`: names are unique and non-empty.
+        all.into_fleet()
+    }
+
+    pub(crate) fn from_parts(
+        names: Names,
+        records: Records,
+        by_name: NameIndex,
+        layout: Layout,
+        builders: Vec<ColumnBuilder>,
+    ) -> IndexedFleet {
+        let (mut names, mut records) = (names, records);
+        names.shrink_to_fit();
+        records.shrink_to_fit();
         let mut live = RoaringBitmap::new();
-        live.insert_range(0..hosts.len() as u32);
+        live.insert_range(0..names.len() as u32);
         IndexedFleet {
-            hosts: hosts.into_iter().map(Some).collect(),
-            live,
             names,
+            records,
+            live,
+            by_name,
             layout,
-            columns,
+            columns: finish_columns(builders),
+            name_order: std::sync::OnceLock::new(),
         }
     }
 
@@ -726,30 +804,52 @@ impl IndexedFleet {
         self.live.is_empty()
     }
 
-    /// The host with this id, unless it was removed.
-    pub fn host(&self, id: HostId) -> Option<&Host> {
-        self.hosts.get(id.index()).and_then(Option::as_ref)
+    /// The host with this id, unless it was removed. The host is rebuilt
+    /// from the index (a few allocations per value); read names with
+    /// [`IndexedFleet::name`], which costs nothing.
+    pub fn host(&self, id: HostId) -> Option<Host> {
+        if !self.live.contains(id.0) {
+            return None;
+        }
+        let name = self.names.get(id.0)?;
+        let record = self.records.get(id.0)?;
+        Some(store::rebuild(name, &record, &self.layout, &self.columns))
+    }
+
+    /// The name of the host with this id, unless it was removed.
+    pub fn name(&self, id: HostId) -> Option<&str> {
+        if !self.live.contains(id.0) {
+            return None;
+        }
+        self.names.get(id.0)
     }
 
     /// The id of the host named `name`. O(1): one hash and one comparison.
     pub fn position(&self, name: &str) -> Option<HostId> {
-        self.names.get(name, &self.hosts).map(HostId)
+        self.by_name.get(name, &self.names).map(HostId)
     }
 
-    /// The hosts present, in fleet order, with their ids.
-    pub fn hosts(&self) -> impl Iterator<Item = (HostId, &Host)> + '_ {
-        self.hosts
+    /// The hosts present, in fleet order, with their ids; each host is
+    /// rebuilt as it is reached.
+    pub fn hosts(&self) -> impl Iterator<Item = (HostId, Host)> + '_ {
+        self.live
             .iter()
-            .enumerate()
-            .filter_map(|(i, h)| Some((HostId(i as u32), h.as_ref()?)))
+            .filter_map(|i| Some((HostId(i), self.host(HostId(i))?)))
     }
 
-    /// The hosts present as a plain [`Fleet`], in fleet order. Costs a copy
-    /// of every host.
+    /// The names of the hosts present, in fleet order, with their ids.
+    pub fn names(&self) -> impl Iterator<Item = (HostId, &str)> + '_ {
+        self.live
+            .iter()
+            .filter_map(|i| Some((HostId(i), self.names.get(i)?)))
+    }
+
+    /// The hosts present as a plain [`Fleet`], in fleet order. Costs a
+    /// rebuild of every host.
     pub fn to_fleet(&self) -> Fleet {
         // Names in the index are unique and non-empty, so this cannot fail;
         // an empty fleet is the safe answer if it ever did.
-        Fleet::new(self.hosts().map(|(_, h)| h.clone()).collect()).unwrap_or_default()
+        Fleet::new(self.hosts().map(|(_, h)| h).collect()).unwrap_or_default()
     }
 
     /// Adds `host`, or replaces the host of the same name (which keeps its
@@ -762,87 +862,103 @@ impl IndexedFleet {
         if host.name.is_empty() {
             return Err(IndexError::EmptyName);
         }
-        let id = match self.names.get(&host.name, &self.hosts) {
+        let id = match self.by_name.get(&host.name, &self.names) {
             Some(id) => {
-                if let Some(old) = self.hosts.get_mut(id as usize).and_then(Option::take) {
-                    self.unindex(id, &old);
-                }
+                self.unindex(id);
                 id
             }
             None => {
                 let max = u64::from(u32::MAX) - 1;
-                if self.hosts.len() as u64 >= max {
+                if self.names.len() as u64 >= max {
                     return Err(IndexError::Full { max });
                 }
-                let id = self.hosts.len() as u32;
-                self.names.insert(&host.name, id);
-                self.hosts.push(None);
+                let id = self.names.len() as u32;
+                self.by_name.insert(&host.name, id);
+                self.names.push(&host.name);
+                self.records.push(&[]);
+                self.name_order = std::sync::OnceLock::new();
                 id
             }
         };
-        self.index(id, &host);
+        let payload = self.index(id, &host);
+        self.records.replace(id, &payload);
         self.live.insert(id);
-        if let Some(slot) = self.hosts.get_mut(id as usize) {
-            *slot = Some(host);
-        }
         Ok(HostId(id))
     }
 
     /// Removes the host named `name` and returns it. Its id is not reused.
     /// Cost: proportional to the host's values.
     pub fn remove(&mut self, name: &str) -> Option<Host> {
-        let id = self.names.remove(name, &self.hosts)?;
-        let host = self.hosts.get_mut(id as usize).and_then(Option::take)?;
+        let id = self.by_name.get(name, &self.names)?;
+        let host = self.host(HostId(id))?;
+        self.by_name.remove(name, &self.names)?;
         self.live.remove(id);
-        self.unindex(id, &host);
+        self.unindex(id);
+        self.name_order = std::sync::OnceLock::new();
         Some(host)
     }
 
-    fn index(&mut self, id: u32, host: &Host) {
+    /// Adds `host`'s values under `id`; returns its record.
+    fn index(&mut self, id: u32, host: &Host) -> Vec<u8> {
         let columns = &mut self.columns;
-        self.layout.walk(host, |c, v| {
+        let mut events = Vec::new();
+        self.layout.walk(host, |c, v, array| {
             let c = c as usize;
             if columns.len() <= c {
                 columns.resize_with(c + 1, Column::default);
             }
             if let Some(col) = columns.get_mut(c) {
-                col.insert(id, &v);
+                let vid = col.insert(id, &v);
+                events.push(store::Event {
+                    col: c as u32,
+                    vid,
+                    array,
+                });
             }
         });
+        let raw = (!super::build::facts_are_plain(&host.facts))
+            .then(|| serde_json::to_string(&host.facts).ok())
+            .flatten();
+        let mut payload = Vec::new();
+        store::encode(&mut payload, &events, raw.as_deref());
+        payload
     }
 
-    fn unindex(&mut self, id: u32, host: &Host) {
-        let columns = &mut self.columns;
-        self.layout.walk(host, |c, v| {
-            if let Some(col) = columns.get_mut(c as usize) {
-                col.remove(id, &v);
+    /// Removes the values of host `id` (as its record says) from the
+    /// postings.
+    fn unindex(&mut self, id: u32) {
+        let Some(record) = self.records.get(id) else {
+            return;
+        };
+        for e in record.events() {
+            if let Some(col) = self.columns.get_mut(e.col as usize) {
+                col.remove(id, e.vid);
             }
-        });
+        }
     }
 
-    /// Bytes of heap the index uses beyond the hosts themselves (an
+    /// Bytes of heap the index uses, names and records included (an
     /// estimate from capacities and bitmap container sizes; allocator
     /// overhead is not counted).
     pub fn index_bytes(&self) -> usize {
-        self.names.heap_bytes()
-            + bitmap_bytes(&self.live)
-            + self.layout.heap_bytes()
-            + self.columns.capacity() * std::mem::size_of::<Column>()
-            + self.columns.iter().map(Column::heap_bytes).sum::<usize>()
-            // The slot vector's cost over a plain `Vec<Host>`: none while
-            // `Option<Host>` uses the name's niche.
-            + self.hosts.capacity()
-                * (std::mem::size_of::<Option<Host>>() - std::mem::size_of::<Host>())
+        self.index_bytes_by_part().iter().map(|(_, b)| b).sum()
     }
 
-    /// [`IndexedFleet::index_bytes`] split by part: the name index, the
-    /// live set, the path layout, then each column by its path.
+    /// [`IndexedFleet::index_bytes`] split by part: names, records, the
+    /// name index, the live set, the path layout, then each column by its
+    /// path.
     #[doc(hidden)]
     pub fn index_bytes_by_part(&self) -> Vec<(String, usize)> {
         let mut parts = vec![
-            ("name index".to_string(), self.names.heap_bytes()),
+            ("names".to_string(), self.names.heap_bytes()),
+            ("records".to_string(), self.records.heap_bytes()),
+            ("name index".to_string(), self.by_name.heap_bytes()),
             ("live".to_string(), bitmap_bytes(&self.live)),
             ("layout".to_string(), self.layout.heap_bytes()),
+            (
+                "name order".to_string(),
+                self.name_order.get().map_or(0, |o| o.heap_bytes()),
+            ),
         ];
         for (path, col) in self.layout.paths.iter().zip(&self.columns) {
             parts.push((
@@ -866,7 +982,48 @@ impl IndexedFleet {
 
     /// Ids of the hosts named `name`: at most one.
     pub(crate) fn id_of(&self, name: &str) -> Option<u32> {
-        self.names.get(name, &self.hosts)
+        self.by_name.get(name, &self.names)
+    }
+
+    /// Calls `visit` with each value host `id` holds in column `col`.
+    pub(crate) fn for_each_in_column<'s>(
+        &'s self,
+        id: u32,
+        col: ColId,
+        mut visit: impl FnMut(HostValue<'s>),
+    ) {
+        let (Some(record), Some(column)) = (self.records.get(id), self.columns.get(col as usize))
+        else {
+            return;
+        };
+        for e in record.events() {
+            if e.col == col {
+                if let Some(key) = column.dict.keys.get(e.vid as usize) {
+                    visit(key.value());
+                }
+            }
+        }
+    }
+}
+
+impl store::HostSource for IndexedFleet {
+    fn name(&self, id: u32) -> Option<&str> {
+        self.names.get(id)
+    }
+
+    fn for_each_value<'s>(&'s self, id: u32, path: &Path, visit: &mut dyn FnMut(HostValue<'s>)) {
+        match path {
+            Path::Name => {
+                if let Some(n) = self.names.get(id) {
+                    visit(HostValue::Text(n));
+                }
+            }
+            other => {
+                if let Some(col) = self.layout.column(other) {
+                    self.for_each_in_column(id, col, visit);
+                }
+            }
+        }
     }
 }
 
@@ -885,7 +1042,10 @@ fn finish_columns(builders: Vec<ColumnBuilder>) -> Vec<Column> {
     }
 }
 
-fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+pub(crate) fn map_chunks<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Vec<R> {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
@@ -894,16 +1054,5 @@ fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) 
     #[cfg(not(feature = "parallel"))]
     {
         items.iter().map(f).collect()
-    }
-}
-
-fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
-    #[cfg(feature = "parallel")]
-    {
-        rayon::join(a, b)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        (a(), b())
     }
 }

@@ -28,9 +28,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod build;
 mod eval;
 mod index;
+pub(crate) mod ingest;
+mod patterns;
 mod program;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 use std::ops::{BitAnd, BitOr, Sub};
@@ -42,6 +46,7 @@ use crate::fleet::Host;
 use crate::scope::{Catalog, Scope};
 
 pub use index::{HostId, IndexError, IndexedFleet};
+pub use ingest::Progress;
 
 use eval::Evaluator;
 use program::Program;
@@ -79,14 +84,16 @@ impl Selection {
         self.ids.iter().map(HostId)
     }
 
-    /// The selected hosts of `fleet`, in fleet order.
-    pub fn hosts<'f>(&'f self, fleet: &'f IndexedFleet) -> impl Iterator<Item = &'f Host> + 'f {
+    /// The selected hosts of `fleet`, in fleet order, each rebuilt from the
+    /// index as it is reached (see [`IndexedFleet::host`]).
+    pub fn hosts<'f>(&'f self, fleet: &'f IndexedFleet) -> impl Iterator<Item = Host> + 'f {
         self.iter().filter_map(|id| fleet.host(id))
     }
 
-    /// The names of the selected hosts of `fleet`, in fleet order.
+    /// The names of the selected hosts of `fleet`, in fleet order. No host
+    /// is rebuilt.
     pub fn names<'f>(&'f self, fleet: &'f IndexedFleet) -> impl Iterator<Item = &'f str> + 'f {
-        self.hosts(fleet).map(|h| h.name.as_str())
+        self.iter().filter_map(|id| fleet.name(id))
     }
 
     /// The ids as a bitmap, giving up the selection. Crate-internal, so
@@ -177,7 +184,7 @@ impl IndexedFleet {
     ) -> Option<Vec<String>> {
         let host = self.host(self.position(name)?)?;
         let program = Program::for_catalog(catalog);
-        let holds = Evaluator::new(self, &program, now).run_host(host);
+        let holds = Evaluator::new(self, &program, now).run_host(&host);
         Some(
             catalog
                 .names()

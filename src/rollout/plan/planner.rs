@@ -8,11 +8,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use roaring::RoaringBitmap;
 
 use super::{Batch, BlackoutPeriod, GroupLimit, Overlap, Plan, PlanError, TierPlan, WindowSpec};
-use crate::exec::engine::{HostId, IndexedFleet};
-use crate::fleet::Host;
+use crate::exec::engine::store::HostSource;
+use crate::exec::engine::IndexedFleet;
 use crate::rollout::calendar::{earliest_slot, Availability, HORIZON_DAYS};
 use crate::rollout::policy::{Policy, Settings, Warning, MANY_OCCURRENCES};
-use crate::value::{for_each_value, HostValue};
+use crate::value::HostValue;
 
 /// Which hosts each tier's scope selects, by position in the fleet.
 /// Planning takes these as input so that any evaluator can supply them.
@@ -32,11 +32,10 @@ impl Plan {
             .iter()
             .map(|t| fleet.select(&t.scope, start).into_bitmap())
             .collect();
-        let lookup = |id: u32| fleet.host(HostId(id));
         Plan::from_parts(
             policy,
             fleet.live_ids(),
-            &lookup,
+            fleet,
             &selections,
             start,
             severity,
@@ -46,10 +45,10 @@ impl Plan {
     /// The planner proper. `universe` holds the ids of every host, in fleet
     /// order (ascending ids); `host` finds a host by id; `selections` hold
     /// each tier's selected ids, in file order.
-    pub(crate) fn from_parts<'h>(
+    pub(crate) fn from_parts(
         policy: &Policy,
         universe: &RoaringBitmap,
-        host: &(dyn Fn(u32) -> Option<&'h Host> + Sync),
+        host: &dyn HostSource,
         selections: &Selections,
         start: DateTime<Utc>,
         severity: &str,
@@ -57,7 +56,7 @@ impl Plan {
         check_severity(policy, severity)?;
         let empty = RoaringBitmap::new();
         let selection = |t: usize| selections.get(t).unwrap_or(&empty);
-        let name = |i: u32| host(i).map_or("", |h| h.name.as_str());
+        let name = |i: u32| host.name(i).unwrap_or("");
         let assignment = assign(policy, &selection);
         let overlaps = overlap_records(policy, &assignment.overlapping, &selection, &name);
         if policy.exclusive() {
@@ -125,11 +124,11 @@ impl Plan {
     clippy::too_many_arguments,
     reason = "the planner's state, passed explicitly rather than bundled for one caller"
 )]
-fn plan_tier<'h>(
+fn plan_tier(
     policy: &Policy,
     t: usize,
     members: &RoaringBitmap,
-    host: &(dyn Fn(u32) -> Option<&'h Host> + Sync),
+    host: &dyn HostSource,
     finished: &BTreeMap<usize, (DateTime<Utc>, TimeDelta)>,
     start: DateTime<Utc>,
     severity: &str,
@@ -150,12 +149,10 @@ fn plan_tier<'h>(
     // which is still in cache, rather than from the fleet again.
     let names = names_of(&positions, host);
     let batch_size = settings.batch.batch_size(positions.len());
-    let groups = tier.max_unavailable.as_ref().map(|m| {
-        (
-            Groups::of(positions.iter().map(|p| host(*p)), &m.per),
-            m.count,
-        )
-    });
+    let groups = tier
+        .max_unavailable
+        .as_ref()
+        .map(|m| (Groups::of(host, &positions, &m.per), m.count));
     let cut = cut_batches(
         positions.len(),
         batch_size,
@@ -341,8 +338,8 @@ fn assign<'s>(policy: &Policy, selection: &dyn Fn(usize) -> &'s RoaringBitmap) -
 /// The names of these hosts, in order. Reading a million names is bound by
 /// memory latency (each name is its own allocation), so large lists are
 /// read in parallel.
-fn names_of<'h>(positions: &[u32], host: &(dyn Fn(u32) -> Option<&'h Host> + Sync)) -> Vec<String> {
-    let one = |p: &u32| host(*p).map_or_else(String::new, |h| h.name.clone());
+fn names_of(positions: &[u32], host: &dyn HostSource) -> Vec<String> {
+    let one = |p: &u32| host.name(*p).map_or_else(String::new, str::to_string);
     #[cfg(feature = "parallel")]
     if positions.len() >= 1 << 16 {
         use rayon::prelude::*;
@@ -455,16 +452,16 @@ pub(crate) struct Groups {
 }
 
 impl Groups {
-    fn of<'h>(hosts: impl Iterator<Item = Option<&'h Host>>, per: &crate::syntax::Path) -> Groups {
+    fn of<'h>(hosts: &'h dyn HostSource, positions: &[u32], per: &crate::syntax::Path) -> Groups {
         let mut interned: HashMap<std::borrow::Cow<'h, str>, u32> = HashMap::new();
         let mut groups = Groups {
             offsets: vec![0],
             ids: Vec::new(),
         };
-        for host in hosts {
+        for position in positions {
             let start = groups.ids.len();
-            if let Some(host) = host {
-                for_each_value(host, per, |v| {
+            {
+                hosts.for_each_value(*position, per, &mut |v| {
                     let key = match v {
                         HostValue::Float(f) => std::borrow::Cow::Owned(f.to_string()),
                         other => other.text().unwrap_or_default(),
@@ -571,6 +568,7 @@ pub(crate) fn cut_batches(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fleet::Host;
 
     #[test]
     fn batches_without_groups_are_chunks() {
@@ -592,7 +590,9 @@ mod tests {
                 h
             })
             .collect();
-        Groups::of(hosts.iter().map(Some), &crate::syntax::Path::Role)
+        let list = crate::exec::engine::store::HostList(&hosts);
+        let positions: Vec<u32> = (0..hosts.len() as u32).collect();
+        Groups::of(&list, &positions, &crate::syntax::Path::Role)
     }
 
     #[test]

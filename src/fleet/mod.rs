@@ -4,6 +4,8 @@
 //! hosts share one. Loading never drops a record silently; a bad record is an
 //! error that names it (by index, or by line in JSON Lines) and the field.
 
+pub(crate) mod inventory;
+
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 
@@ -79,10 +81,10 @@ pub enum FleetError {
         /// 0-based index of the second record with it.
         second: usize,
     },
-    /// An inventory in another tool's format (see [`crate::inventory`])
+    /// An inventory in another tool's format (see [`FleetFormat`](crate::FleetFormat))
     /// does not fit its format's mapping.
     #[error(transparent)]
-    Inventory(crate::inventory::InventoryError),
+    Inventory(crate::fleet::inventory::InventoryError),
 }
 
 fn record_text(record: &Option<usize>) -> String {
@@ -160,7 +162,7 @@ impl Fleet {
         if lines {
             Fleet::from_json_lines(&bytes)
         } else {
-            crate::inventory::from_detected_json(&bytes)
+            crate::fleet::inventory::from_detected_json(&bytes)
         }
     }
 
@@ -204,27 +206,7 @@ impl Fleet {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let mut de = serde_json::Deserializer::from_slice(line);
-            let record = Some(hosts.len());
-            let host: Host = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                FleetError::Malformed {
-                    record,
-                    field: (path != "." && !path.is_empty()).then_some(path),
-                    line: index + 1,
-                    column: inner.column(),
-                    message: clean_message(&inner),
-                }
-            })?;
-            de.end().map_err(|e| FleetError::Malformed {
-                record,
-                field: None,
-                line: index + 1,
-                column: e.column(),
-                message: format!("{}; JSON Lines hold one host per line", clean_message(&e)),
-            })?;
-            hosts.push(host);
+            hosts.push(host_from_line(line, hosts.len(), index + 1)?);
         }
         Fleet::new(hosts)
     }
@@ -267,6 +249,37 @@ impl Fleet {
     pub fn into_hosts(self) -> Vec<Host> {
         self.hosts
     }
+}
+
+/// One line of JSON Lines as a host, with the error `from_json_lines`
+/// gives for it: `record` is its 0-based record index, `line` its 1-based
+/// line number.
+pub(crate) fn host_from_line(
+    line: &[u8],
+    record: usize,
+    line_no: usize,
+) -> Result<Host, FleetError> {
+    let record = Some(record);
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let host: Host = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        FleetError::Malformed {
+            record,
+            field: (path != "." && !path.is_empty()).then_some(path),
+            line: line_no,
+            column: inner.column(),
+            message: clean_message(&inner),
+        }
+    })?;
+    de.end().map_err(|e| FleetError::Malformed {
+        record,
+        field: None,
+        line: line_no,
+        column: e.column(),
+        message: format!("{}; JSON Lines hold one host per line", clean_message(&e)),
+    })?;
+    Ok(host)
 }
 
 /// serde's message without its own "at line L column C" suffix, which the

@@ -1,0 +1,324 @@
+//! What loading a fleet costs, as ratios against baselines measured in the
+//! same run (issue 10's numbers):
+//! - one-shot `fleetscope eval` on the JSON Lines file vs the floor (read
+//!   the file, parse it into `serde::de::IgnoredAny` on every core), and on
+//!   the JSON array vs its floor (read, parse on one core);
+//! - peak memory of that command per host;
+//! - `fleetscope plan` of the bundled policy vs that eval;
+//! - name patterns vs hand-written closures over the same names.
+//!
+//! ```text
+//! cargo build --release --bin fleetscope --example make_fleet --example ingest
+//! target/release/examples/make_fleet 1000000 --jsonl > /tmp/fleet.jsonl
+//! target/release/examples/make_fleet 1000000 > /tmp/fleet.json
+//! target/release/examples/ingest --jsonl /tmp/fleet.jsonl --json /tmp/fleet.json
+//! ```
+//!
+//! Peak memory is read with `/usr/bin/time -v` around the child process
+//! (GNU time; without it, memory is not shown).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fleetscope::{IndexedFleet, Scope};
+use serde::de::IgnoredAny;
+
+const QUERY: &str = "role in (web, api) and tags.env = prod and tags.ring = \"0\"";
+const NOW: &str = "2026-11-21T09:00:00Z";
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// The median of `runs` timings of `f`, and its last result.
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let start = Instant::now();
+        let out = std::hint::black_box(f());
+        times.push(start.elapsed());
+        last = Some(out);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    (median, last.expect("at least one run"))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
+
+/// Reads the file and parses each line into `IgnoredAny`, on all cores.
+fn floor_lines(path: &Path) -> usize {
+    use rayon::prelude::*;
+    let bytes = std::fs::read(path).expect("readable fleet");
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    lines
+        .par_iter()
+        .with_min_len(4096)
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice::<IgnoredAny>(l).map_or(0, |_| 1))
+        .sum()
+}
+
+/// Reads the file and parses it into `IgnoredAny` on one core.
+fn floor_document(path: &Path) -> usize {
+    let bytes = std::fs::read(path).expect("readable fleet");
+    serde_json::from_slice::<IgnoredAny>(&bytes).map_or(0, |_| bytes.len())
+}
+
+/// Runs the CLI under `/usr/bin/time -v`: wall time and peak RSS (bytes).
+fn cli(bin: &Path, args: &[&str]) -> Result<(Duration, Option<u64>), Box<dyn std::error::Error>> {
+    let report = std::env::temp_dir().join(format!("ingest-time-{}", std::process::id()));
+    let gnu_time = Path::new("/usr/bin/time").exists();
+    let mut cmd = if gnu_time {
+        let mut c = Command::new("/usr/bin/time");
+        c.arg("-v").arg("-o").arg(&report).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(args).stdout(std::process::Stdio::null());
+    let start = Instant::now();
+    let status = cmd.status()?;
+    let wall = start.elapsed();
+    if !status.success() {
+        return Err(format!("{} {} failed: {status}", bin.display(), args.join(" ")).into());
+    }
+    let rss = std::fs::read_to_string(&report).ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("Maximum resident set size (kbytes): ")
+            })
+            .and_then(|k| k.trim().parse::<u64>().ok())
+            .map(|k| k * 1024)
+    });
+    let _ = std::fs::remove_file(&report);
+    Ok((wall, rss))
+}
+
+fn cli_median(
+    bin: &Path,
+    args: &[&str],
+    runs: usize,
+) -> Result<(Duration, Option<u64>), Box<dyn std::error::Error>> {
+    let mut walls = Vec::new();
+    let mut rss = None;
+    for _ in 0..runs {
+        let (w, r) = cli(bin, args)?;
+        walls.push(w);
+        rss = rss.max(r);
+    }
+    walls.sort();
+    Ok((walls[walls.len() / 2], rss))
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let jsonl = PathBuf::from(arg(&args, "--jsonl").ok_or("--jsonl FILE is required")?);
+    let json = arg(&args, "--json").map(PathBuf::from);
+    let policy = arg(&args, "--policy").unwrap_or_else(|| "examples/policy.toml".into());
+    let runs: usize = arg(&args, "--runs").map_or(Ok(3), |s| s.parse())?;
+    let bin = match arg(&args, "--bin") {
+        Some(b) => PathBuf::from(b),
+        None => std::env::current_exe()?
+            .parent()
+            .and_then(Path::parent)
+            .map(|d| d.join("fleetscope"))
+            .ok_or("cannot find the fleetscope binary; pass --bin")?,
+    };
+    let threads = rayon::current_num_threads();
+    println!("{} threads; CLI {}", threads, bin.display());
+
+    // Warm the page cache, then the floor and the CLI, interleaved per run
+    // so that load from other processes hits both alike.
+    let _ = std::fs::read(&jsonl)?;
+    let (floor, lines) = time(runs, || floor_lines(&jsonl));
+    let hosts = lines.max(1);
+    let jsonl_s = jsonl.to_string_lossy().to_string();
+    let eval_args = [
+        "eval", "--fleet", &jsonl_s, "--format", "json", "--now", NOW, QUERY,
+    ];
+    let (eval, rss) = cli_median(&bin, &eval_args, runs)?;
+    println!();
+    println!(
+        "JSON Lines, {hosts} hosts ({} MB)",
+        std::fs::metadata(&jsonl)?.len() / 1_000_000
+    );
+    println!(
+        "  floor (read + IgnoredAny, {threads} cores)  {}",
+        ms(floor)
+    );
+    println!(
+        "  fleetscope eval --format json          {}   = {:.2}x the floor (target <= 3x)",
+        ms(eval),
+        ratio(eval, floor)
+    );
+    if let Some(rss) = rss {
+        println!(
+            "  peak RSS                               {:.0} bytes/host (target <= 500)",
+            rss as f64 / hosts as f64
+        );
+    }
+    let plan_args = [
+        "plan", &policy, "--fleet", &jsonl_s, "--start", NOW, "--format", "json",
+    ];
+    let (plan, plan_rss) = cli_median(&bin, &plan_args, runs)?;
+    println!(
+        "  fleetscope plan {policy}    {}   = {:.2}x the eval (target <= 1.5x){}",
+        ms(plan),
+        ratio(plan, eval),
+        plan_rss.map_or(String::new(), |r| format!(
+            ", peak RSS {:.0} bytes/host",
+            r as f64 / hosts as f64
+        ))
+    );
+
+    if let Some(json) = &json {
+        let _ = std::fs::read(json)?;
+        let (floor, _) = time(runs, || floor_document(json));
+        let json_s = json.to_string_lossy().to_string();
+        let args = [
+            "eval", "--fleet", &json_s, "--format", "json", "--now", NOW, QUERY,
+        ];
+        let (eval, rss) = cli_median(&bin, &args, runs)?;
+        println!();
+        println!(
+            "JSON array ({} MB)",
+            std::fs::metadata(json)?.len() / 1_000_000
+        );
+        println!("  floor (read + IgnoredAny, 1 core)      {}", ms(floor));
+        println!(
+            "  fleetscope eval --format json          {}   = {:.2}x the floor (target <= 3x)",
+            ms(eval),
+            ratio(eval, floor)
+        );
+        if let Some(rss) = rss {
+            println!(
+                "  peak RSS                               {:.0} bytes/host",
+                rss as f64 / hosts as f64
+            );
+        }
+    }
+
+    // Name patterns, in process, over the same fleet.
+    let start = Instant::now();
+    let fleet = IndexedFleet::load(&jsonl)?;
+    let load = start.elapsed();
+    let per_host = |b: usize| b as f64 / fleet.len().max(1) as f64;
+    println!();
+    println!(
+        "index held by the library: {:.0} bytes/host (estimate from capacities), of which:",
+        per_host(fleet.index_bytes())
+    );
+    for (part, bytes) in fleet.index_bytes_by_part() {
+        if per_host(bytes) >= 0.5 {
+            println!("  {:>7.1} bytes/host  {part}", per_host(bytes));
+        }
+    }
+    let names: Vec<&str> = fleet.names().map(|(_, n)| n).collect();
+    let now = NOW.parse()?;
+    let warm = Scope::parse("name like \"x*\"")?;
+    let start = Instant::now();
+    let _ = fleet.select(&warm, now);
+    let order = start.elapsed();
+    println!();
+    println!(
+        "name patterns over {} names (library load {}; name orders built once, on the first pattern: {})",
+        names.len(),
+        ms(load),
+        ms(order)
+    );
+    println!(
+        "  {:<28} {:>10} {:>10} {:>10} {:>9}",
+        "query", "engine", "closure", "speedup", "target"
+    );
+    let re = regex::Regex::new("^(?:web-[0-9]+7)$")?;
+    type Closure<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+    let cases: Vec<(&str, Closure<'_>, &str)> = vec![
+        (
+            "name like \"web-*\"",
+            Box::new(|n: &str| n.starts_with("web-")),
+            ">= 10x",
+        ),
+        (
+            "name like \"*7\"",
+            Box::new(|n: &str| n.ends_with('7')),
+            ">= 10x",
+        ),
+        ("name like \"*1\"", Box::new(|n: &str| n.ends_with('1')), ""),
+        (
+            "name like \"*prod*\"",
+            Box::new(|n: &str| n.contains("prod")),
+            ">= 1x",
+        ),
+        (
+            "name like \"*west*\"",
+            Box::new(|n: &str| n.contains("west")),
+            "",
+        ),
+        (
+            "name matches \"web-[0-9]+7\"",
+            Box::new(|n: &str| re.is_match(n)),
+            ">= 0.67x",
+        ),
+        (
+            "name matches \"web-[0-9]+\\\\..*\"",
+            Box::new({
+                let re = regex::Regex::new("^(?:web-[0-9]+\\..*)$")?;
+                move |n: &str| re.is_match(n)
+            }),
+            "",
+        ),
+    ];
+    for (query, closure, target) in cases {
+        let scope = Scope::parse(query)?;
+        let (engine, selected) = time(runs.max(5), || fleet.select(&scope, now));
+        let (hand, matched) = time(runs.max(5), || {
+            names
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| closure(n))
+                .map(|(i, _)| i as u32)
+                .collect::<Vec<u32>>()
+        });
+        assert_eq!(
+            selected.len(),
+            matched.len(),
+            "engine and closure disagree on {query}"
+        );
+        println!(
+            "  {:<28} {:>10} {:>10} {:>9.1}x {:>9}  ({} hosts)",
+            query,
+            ms(engine),
+            ms(hand),
+            ratio(hand, engine),
+            target,
+            matched.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Reading fleet files straight into the index, as an embedding tool or
+//! the CLI does: the fast reader accepts and rejects exactly what the exact
+//! reader (`Fleet::from_json`, `Fleet::from_json_lines`) does, with the same
+//! messages, and JSON Lines read in parallel pieces give the same fleet
+//! wherever the pieces are cut.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+use fleetscope::{Fleet, FleetError, IndexedFleet};
+use proptest::prelude::*;
+
+/// What a load gives, comparably: the rebuilt hosts, or the error text.
+fn outcome(r: Result<IndexedFleet, FleetError>) -> Result<Fleet, String> {
+    r.map(|f| f.to_fleet()).map_err(|e| e.to_string())
+}
+
+fn exact_lines(bytes: &[u8]) -> Result<Fleet, String> {
+    Fleet::from_json_lines(bytes).map_err(|e| e.to_string())
+}
+
+fn exact_json(bytes: &[u8]) -> Result<Fleet, String> {
+    Fleet::from_json(bytes).map_err(|e| e.to_string())
+}
+
+/// One line of JSON Lines: mostly valid hosts (some unusual: escapes, nulls,
+/// empty objects, repeated keys, the array form), some blank, some broken.
+fn line() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(&["a", "b", "c", "web-1", "d\\u00e9", ""][..]);
+    prop_oneof![
+        6 => name.clone().prop_map(|n| format!("{{\"name\":\"{n}\",\"roles\":[\"web\"],\"tags\":{{\"env\":\"prod\"}},\"facts\":{{\"os\":{{\"v\":\"22.04\"}},\"cpus\":4}}}}")),
+        2 => name.clone().prop_map(|n| format!("{{\"facts\":{{\"x\":null,\"y\":{{}},\"z\":[1,[2]]}},\"name\":\"{n}\"}}")),
+        1 => name.clone().prop_map(|n| format!("{{\"name\":\"{n}\",\"tags\":{{\"k\":\"1\",\"k\":\"2\"}}}}")),
+        1 => name.clone().prop_map(|n| format!("{{\"name\":\"{n}\",\"facts\":{{\"a\":1,\"a\":[true]}}}}")),
+        1 => name.clone().prop_map(|n| format!("[\"{n}\", [\"db\"]]")),
+        1 => Just(String::new()),
+        1 => Just("   ".to_string()),
+        1 => name.clone().prop_map(|n| format!("{{\"name\":\"{n}\",\"roles\":\"web\"}}")),
+        1 => name.clone().prop_map(|n| format!("{{\"name\":\"{n}\",\"role\":[\"web\"]}}")),
+        1 => name.clone().prop_map(|n| format!("{{\"name\":\"{n}\"}} {{\"name\":\"x\"}}")),
+        1 => Just("{\"name\":".to_string()),
+        1 => Just("{\"roles\":[]}".to_string()),
+        1 => name.prop_map(|n| format!("{{\"name\":\"{n}\",\"facts\":7}}")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Every cut at a line boundary (and a cut everywhere at once) gives
+    /// the same fleet or the same error as one piece, and that is what
+    /// the exact reader gives.
+    #[test]
+    fn json_lines_read_the_same_at_every_split(
+        lines in prop::collection::vec(line(), 0..10),
+        trailing in any::<bool>(),
+    ) {
+        let mut text = lines.join("\n");
+        if trailing {
+            text.push('\n');
+        }
+        let bytes = text.as_bytes();
+        let whole = outcome(IndexedFleet::from_json_lines_cut_at(bytes, &[]));
+        prop_assert_eq!(&whole, &exact_lines(bytes));
+        prop_assert_eq!(&outcome(IndexedFleet::from_json_lines(bytes)), &whole);
+        let ends: Vec<usize> = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        for cut in &ends {
+            prop_assert_eq!(
+                &outcome(IndexedFleet::from_json_lines_cut_at(bytes, &[*cut])),
+                &whole,
+                "cut at byte {}", cut
+            );
+        }
+        prop_assert_eq!(&outcome(IndexedFleet::from_json_lines_cut_at(bytes, &ends)), &whole);
+    }
+
+    /// The same records as a JSON array read as the exact reader reads
+    /// them.
+    #[test]
+    fn json_documents_read_as_the_exact_reader_does(
+        lines in prop::collection::vec(line(), 0..6),
+        wrapped in any::<bool>(),
+    ) {
+        let records: Vec<String> = lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
+        let array = format!("[\n{}\n]", records.join(",\n"));
+        let text = if wrapped { format!("{{\"hosts\": {array}}}") } else { array };
+        let bytes = text.as_bytes();
+        prop_assert_eq!(outcome(IndexedFleet::from_json(bytes)), exact_json(bytes));
+    }
+}
+
+#[test]
+fn errors_name_the_record_line_and_field_as_before() {
+    let text = b"{\"name\":\"a\"}\n\n{\"name\":\"b\",\"tags\":{\"env\":1}}\n";
+    let err = IndexedFleet::from_json_lines(text).expect_err("numeric tag");
+    assert_eq!(
+        err.to_string(),
+        Fleet::from_json_lines(text)
+            .expect_err("numeric tag")
+            .to_string()
+    );
+    assert!(
+        err.to_string()
+            .starts_with("record 1, field `tags.env`, line 3"),
+        "{err}"
+    );
+
+    let text = b"[{\"name\": \"a\"},\n {\"name\": \"b\", \"roles\": [1]}]";
+    let err = IndexedFleet::from_json(text).expect_err("numeric role");
+    assert_eq!(
+        err.to_string(),
+        Fleet::from_json(text)
+            .expect_err("numeric role")
+            .to_string()
+    );
+    assert!(
+        err.to_string()
+            .starts_with("record 1, field `roles[0]`, line 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicates_name_both_records_even_across_pieces() {
+    let text = b"{\"name\":\"b\"}\n{\"name\":\"a\"}\n{\"name\":\"b\"}\n{\"name\":\"a\"}\n";
+    for cut in [0, 13, 26, 39] {
+        let err = IndexedFleet::from_json_lines_cut_at(text, &[cut]).expect_err("duplicates");
+        // The exact reader reports the smallest duplicated name.
+        assert!(
+            matches!(&err, FleetError::DuplicateName { name, first: 1, second: 3 } if name == "a"),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn a_file_loads_in_blocks_with_progress() {
+    let dir = std::env::temp_dir().join(format!("fleetscope-ingest-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("fleet.jsonl");
+    let mut text = String::new();
+    for i in 0..2000 {
+        text.push_str(&format!(
+            "{{\"name\":\"h{i}\",\"roles\":[\"r{}\"],\"facts\":{{\"n\":{i}}}}}\n",
+            i % 3
+        ));
+    }
+    std::fs::write(&path, &text).expect("write fleet");
+    let seen = std::cell::Cell::new(0u64);
+    let fleet = IndexedFleet::load_with(&path, &|p| {
+        assert!(p.done <= p.total);
+        seen.set(p.done);
+    })
+    .expect("loads");
+    assert_eq!(seen.get(), text.len() as u64);
+    assert_eq!(
+        fleet.to_fleet(),
+        Fleet::from_json_lines(text.as_bytes()).expect("exact")
+    );
+    let json = dir.join("fleet.json");
+    std::fs::write(&json, b"[{\"name\": \"x\"}]").expect("write fleet");
+    assert_eq!(IndexedFleet::load(&json).expect("loads").len(), 1);
+    let missing = IndexedFleet::load(dir.join("missing.jsonl")).expect_err("missing file");
+    assert!(
+        missing.to_string().starts_with("cannot read fleet file"),
+        "{missing}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
