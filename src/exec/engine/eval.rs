@@ -28,7 +28,7 @@ type Set<'a> = Cow<'a, RoaringBitmap>;
 
 /// A set of hosts or its complement (relative to the live hosts); `not`
 /// flips the flag for free, and the complement is taken once, at the end.
-struct Signed<'a> {
+struct SetOrComplement<'a> {
     set: Set<'a>,
     complement: bool,
 }
@@ -59,7 +59,7 @@ impl<'p> Compiled<'p> {
             _ => String::new(),
         };
         Some(Compiled {
-            path: paths.get(test.path as usize)?,
+            path: paths.get(test.path.index())?,
             kind: &test.kind,
             operands,
             prefix,
@@ -203,14 +203,14 @@ impl<'a> Exact<'a> {
 }
 
 /// One operand of a conjunction, before it is combined.
-enum Operand2<'a, 'p> {
+enum Conjunct<'a, 'p> {
     Set(Set<'a>),
     Exact(Exact<'a>),
     Scan(&'p Compiled<'p>),
 }
 
 /// A conjunction operand whose size is known without testing values.
-enum Sized<'a> {
+enum CountedConjunct<'a> {
     Set(Set<'a>),
     Exact(Exact<'a>),
 }
@@ -218,7 +218,10 @@ enum Sized<'a> {
 pub(crate) struct Evaluator<'a> {
     fleet: &'a IndexedFleet,
     program: &'a Program,
-    tests: Vec<Compiled<'a>>,
+    /// Each of the program's tests, at the same position (a test whose path
+    /// is missing, which lowering never produces, is `None` rather than
+    /// skipped, so no later test moves onto a wrong id).
+    tests: Vec<Option<Compiled<'a>>>,
     /// The column of each of the program's paths (`None` for `name` and
     /// for paths no host has).
     columns: Vec<Option<&'a Column>>,
@@ -232,16 +235,21 @@ impl<'a> Evaluator<'a> {
             tests: program
                 .tests
                 .iter()
-                .filter_map(|t| Compiled::new(t, &program.paths, now))
+                .map(|t| Compiled::new(t, &program.paths, now))
                 .collect(),
             columns: program.paths.iter().map(|p| fleet.column(p)).collect(),
         }
     }
 
+    /// The compiled test with this id.
+    fn compiled(&self, test: usize) -> Option<&Compiled<'a>> {
+        self.tests.get(test).and_then(Option::as_ref)
+    }
+
     /// Each output of the program as a set of ids of live hosts.
     pub(crate) fn run(&self) -> Vec<RoaringBitmap> {
         let program = self.program;
-        let mut regs: Vec<Option<Signed<'a>>> = Vec::with_capacity(program.instrs.len());
+        let mut regs: Vec<Option<SetOrComplement<'a>>> = Vec::with_capacity(program.instrs.len());
         let mut remaining = program.uses.clone();
         for (i, instr) in program.instrs.iter().enumerate() {
             if program.deferred.get(i).copied().unwrap_or(false) {
@@ -249,16 +257,16 @@ impl<'a> Evaluator<'a> {
                 continue;
             }
             let value = match instr {
-                Instr::All => Signed {
+                Instr::All => SetOrComplement {
                     set: Cow::Owned(RoaringBitmap::new()),
                     complement: true,
                 },
-                Instr::Has(p) => Signed {
-                    set: self.has(*p as usize).into_set(),
+                Instr::Has(p) => SetOrComplement {
+                    set: self.has((*p).index()).into_set(),
                     complement: false,
                 },
-                Instr::Test(t) => Signed {
-                    set: self.test_full(*t as usize),
+                Instr::Test(t) => SetOrComplement {
+                    set: self.test_full((*t).index()),
                     complement: false,
                 },
                 Instr::And(terms) => self.and(terms, &mut regs, &mut remaining),
@@ -276,7 +284,7 @@ impl<'a> Evaluator<'a> {
             .collect()
     }
 
-    fn materialize(&self, s: Signed<'a>) -> RoaringBitmap {
+    fn materialize(&self, s: SetOrComplement<'a>) -> RoaringBitmap {
         if s.complement {
             self.fleet.live_ids() - s.set.as_ref()
         } else {
@@ -300,17 +308,17 @@ impl<'a> Evaluator<'a> {
 
     /// The test as a dictionary lookup, when it is one.
     fn exact(&self, test: usize) -> Option<Exact<'a>> {
-        let compiled = self.tests.get(test)?;
+        let compiled = self.compiled(test)?;
         let literals = compiled.equality_literals()?;
         let path = self
             .program
             .paths
-            .get(self.program.tests.get(test)?.path as usize)?;
+            .get(self.program.tests.get(test)?.path.index())?;
         let column = self
             .program
             .tests
             .get(test)
-            .and_then(|t| self.columns.get(t.path as usize).copied().flatten());
+            .and_then(|t| self.columns.get(t.path.index()).copied().flatten());
         let mut e = Exact::default();
         for literal in literals {
             let operand = Operand::new(literal, DateTime::<Utc>::MIN_UTC);
@@ -347,7 +355,7 @@ impl<'a> Evaluator<'a> {
         if let Some(e) = self.exact(test) {
             return e.into_set();
         }
-        match self.tests.get(test) {
+        match self.compiled(test) {
             Some(c) => Cow::Owned(self.scan_full_compiled(c)),
             None => Cow::Owned(RoaringBitmap::new()),
         }
@@ -356,25 +364,25 @@ impl<'a> Evaluator<'a> {
     fn and(
         &self,
         terms: &[Term],
-        regs: &mut [Option<Signed<'a>>],
+        regs: &mut [Option<SetOrComplement<'a>>],
         remaining: &mut [u32],
-    ) -> Signed<'a> {
-        let mut positive: Vec<Operand2<'a, '_>> = Vec::new();
-        let mut negative: Vec<Operand2<'a, '_>> = Vec::new();
+    ) -> SetOrComplement<'a> {
+        let mut positive: Vec<Conjunct<'a, '_>> = Vec::new();
+        let mut negative: Vec<Conjunct<'a, '_>> = Vec::new();
         for term in terms {
             let deferred = self
                 .program
                 .deferred
-                .get(term.reg as usize)
+                .get(term.reg.index())
                 .copied()
                 .unwrap_or(false);
             let operand = if deferred {
-                match self.program.instrs.get(term.reg as usize) {
-                    Some(Instr::Has(p)) => Operand2::Exact(self.has(*p as usize)),
-                    Some(Instr::Test(t)) => match self.exact(*t as usize) {
-                        Some(e) => Operand2::Exact(e),
-                        None => match self.tests.get(*t as usize) {
-                            Some(c) => Operand2::Scan(c),
+                match self.program.instrs.get(term.reg.index()) {
+                    Some(Instr::Has(p)) => Conjunct::Exact(self.has((*p).index())),
+                    Some(Instr::Test(t)) => match self.exact((*t).index()) {
+                        Some(e) => Conjunct::Exact(e),
+                        None => match self.compiled((*t).index()) {
+                            Some(c) => Conjunct::Scan(c),
                             None => continue,
                         },
                     },
@@ -383,9 +391,9 @@ impl<'a> Evaluator<'a> {
             } else {
                 let s = take(term, regs, remaining);
                 if s.complement {
-                    negative.push(Operand2::Set(s.set));
+                    negative.push(Conjunct::Set(s.set));
                 } else {
-                    positive.push(Operand2::Set(s.set));
+                    positive.push(Conjunct::Set(s.set));
                 }
                 continue;
             };
@@ -401,25 +409,25 @@ impl<'a> Evaluator<'a> {
             let parts: Vec<RoaringBitmap> = negative
                 .into_iter()
                 .map(|o| match o {
-                    Operand2::Set(s) => s.into_owned(),
-                    Operand2::Exact(e) => e.into_set().into_owned(),
-                    Operand2::Scan(c) => self.scan_full_compiled(c),
+                    Conjunct::Set(s) => s.into_owned(),
+                    Conjunct::Exact(e) => e.into_set().into_owned(),
+                    Conjunct::Scan(c) => self.scan_full_compiled(c),
                 })
                 .collect();
-            return Signed {
+            return SetOrComplement {
                 set: Cow::Owned(parts.into_iter().union()),
                 complement: true,
             };
         }
 
         // Sets and lookups by size, then scans by cost.
-        let mut sized: Vec<(u64, Sized<'a>)> = Vec::new();
+        let mut sized: Vec<(u64, CountedConjunct<'a>)> = Vec::new();
         let mut scans: Vec<(u64, &Compiled<'_>)> = Vec::new();
         for o in positive {
             match o {
-                Operand2::Set(s) => sized.push((s.len(), Sized::Set(s))),
-                Operand2::Exact(e) => sized.push((e.len(), Sized::Exact(e))),
-                Operand2::Scan(c) => scans.push((self.compiled_cost(c), c)),
+                Conjunct::Set(s) => sized.push((s.len(), CountedConjunct::Set(s))),
+                Conjunct::Exact(e) => sized.push((e.len(), CountedConjunct::Exact(e))),
+                Conjunct::Scan(c) => scans.push((self.compiled_cost(c), c)),
             }
         }
         sized.sort_by_key(|(n, _)| *n);
@@ -428,10 +436,10 @@ impl<'a> Evaluator<'a> {
         let mut cand: Option<Set<'a>> = None;
         for (_, o) in sized {
             cand = Some(match (cand, o) {
-                (None, Sized::Set(s)) => s,
-                (None, Sized::Exact(e)) => e.into_set(),
-                (Some(c), Sized::Set(s)) => Cow::Owned(intersect(c, s)),
-                (Some(c), Sized::Exact(e)) => Cow::Owned(e.intersect(&c)),
+                (None, CountedConjunct::Set(s)) => s,
+                (None, CountedConjunct::Exact(e)) => e.into_set(),
+                (Some(c), CountedConjunct::Set(s)) => Cow::Owned(intersect(c, s)),
+                (Some(c), CountedConjunct::Exact(e)) => Cow::Owned(e.intersect(&c)),
             });
             if cand.as_ref().is_some_and(|c| c.is_empty()) {
                 return empty();
@@ -454,12 +462,12 @@ impl<'a> Evaluator<'a> {
         let mut neg_scans = Vec::new();
         for o in negative {
             match o {
-                Operand2::Set(s) => cand -= s.as_ref(),
-                Operand2::Exact(e) => {
+                Conjunct::Set(s) => cand -= s.as_ref(),
+                Conjunct::Exact(e) => {
                     let hit = e.intersect(&cand);
                     cand -= hit;
                 }
-                Operand2::Scan(c) => neg_scans.push(c),
+                Conjunct::Scan(c) => neg_scans.push(c),
             }
             if cand.is_empty() {
                 return empty();
@@ -469,7 +477,7 @@ impl<'a> Evaluator<'a> {
             let hit = self.scan_within_compiled(c, &cand);
             cand -= hit;
         }
-        Signed {
+        SetOrComplement {
             set: Cow::Owned(cand),
             complement: false,
         }
@@ -478,9 +486,9 @@ impl<'a> Evaluator<'a> {
     fn or(
         &self,
         terms: &[Term],
-        regs: &mut [Option<Signed<'a>>],
+        regs: &mut [Option<SetOrComplement<'a>>],
         remaining: &mut [u32],
-    ) -> Signed<'a> {
+    ) -> SetOrComplement<'a> {
         let mut positive = Vec::new();
         let mut negative = Vec::new();
         for term in terms {
@@ -492,7 +500,7 @@ impl<'a> Evaluator<'a> {
             }
         }
         if negative.is_empty() {
-            return Signed {
+            return SetOrComplement {
                 set: union(positive),
                 complement: false,
             };
@@ -507,7 +515,7 @@ impl<'a> Evaluator<'a> {
         for s in positive {
             inner -= s.as_ref();
         }
-        Signed {
+        SetOrComplement {
             set: Cow::Owned(inner),
             complement: true,
         }
@@ -587,19 +595,17 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn run_host(&self, host: &Host) -> Vec<bool> {
         let program = self.program;
         let mut regs: Vec<bool> = Vec::with_capacity(program.instrs.len());
-        let read = |regs: &[bool], t: &Term| {
-            regs.get(t.reg as usize).copied().unwrap_or(false) ^ t.negated
-        };
+        let read =
+            |regs: &[bool], t: &Term| regs.get(t.reg.index()).copied().unwrap_or(false) ^ t.negated;
         for instr in &program.instrs {
             let value = match instr {
                 Instr::All => true,
                 Instr::Has(p) => program
                     .paths
-                    .get(*p as usize)
+                    .get((*p).index())
                     .is_some_and(|p| has_value(host, p)),
                 Instr::Test(t) => self
-                    .tests
-                    .get(*t as usize)
+                    .compiled((*t).index())
                     .is_some_and(|c| c.host_passes(host)),
                 Instr::And(terms) => terms.iter().all(|t| read(&regs, t)),
                 Instr::Or(terms) => terms.iter().any(|t| read(&regs, t)),
@@ -612,8 +618,12 @@ impl<'a> Evaluator<'a> {
 
 /// Takes a register's value for one reader: moved out at its last use,
 /// otherwise shared (cheap when it borrows the index, a copy when owned).
-fn take<'a>(term: &Term, regs: &mut [Option<Signed<'a>>], remaining: &mut [u32]) -> Signed<'a> {
-    let i = term.reg as usize;
+fn take<'a>(
+    term: &Term,
+    regs: &mut [Option<SetOrComplement<'a>>],
+    remaining: &mut [u32],
+) -> SetOrComplement<'a> {
+    let i = term.reg.index();
     let last = match remaining.get_mut(i) {
         Some(r) => {
             *r = r.saturating_sub(1);
@@ -623,24 +633,24 @@ fn take<'a>(term: &Term, regs: &mut [Option<Signed<'a>>], remaining: &mut [u32])
     };
     let value = match regs.get_mut(i) {
         Some(slot) if last => slot.take(),
-        Some(Some(s)) => Some(Signed {
+        Some(Some(s)) => Some(SetOrComplement {
             set: s.set.clone(),
             complement: s.complement,
         }),
         _ => None,
     };
-    let s = value.unwrap_or(Signed {
+    let s = value.unwrap_or(SetOrComplement {
         set: Cow::Owned(RoaringBitmap::new()),
         complement: false,
     });
-    Signed {
+    SetOrComplement {
         set: s.set,
         complement: s.complement ^ term.negated,
     }
 }
 
-fn empty<'a>() -> Signed<'a> {
-    Signed {
+fn empty<'a>() -> SetOrComplement<'a> {
+    SetOrComplement {
         set: Cow::Owned(RoaringBitmap::new()),
         complement: false,
     }

@@ -28,11 +28,35 @@ use crate::syntax::{CmpOp, Literal, Path};
 use crate::value::Glob;
 
 /// Index of an interned path in [`Program::paths`].
-pub(crate) type PathId = u32;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct PathId(pub(crate) u32);
 /// Index of an interned leaf test in [`Program::tests`].
-pub(crate) type TestId = u32;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct TestId(pub(crate) u32);
 /// Index of an instruction (and of the register holding its result).
-pub(crate) type Reg = u32;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Reg(pub(crate) u32);
+
+impl PathId {
+    /// Its position in [`Program::paths`].
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl TestId {
+    /// Its position in [`Program::tests`].
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl Reg {
+    /// Its position in [`Program::instrs`] (and among the registers).
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
 
 /// An operand: an instruction's result, possibly complemented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -178,7 +202,7 @@ impl<'c> Lowerer<'c> {
         // renumber the rest.
         let mut live = vec![false; instrs.len()];
         for t in &outputs {
-            if let Some(l) = live.get_mut(t.reg as usize) {
+            if let Some(l) = live.get_mut(t.reg.index()) {
                 *l = true;
             }
         }
@@ -188,16 +212,16 @@ impl<'c> Lowerer<'c> {
             }
             if let Instr::And(terms) | Instr::Or(terms) = instr {
                 for t in terms {
-                    if let Some(l) = live.get_mut(t.reg as usize) {
+                    if let Some(l) = live.get_mut(t.reg.index()) {
                         *l = true;
                     }
                 }
             }
         }
-        let mut renumber = vec![0 as Reg; instrs.len()];
+        let mut renumber = vec![Reg(0); instrs.len()];
         let mut kept: Vec<Instr> = Vec::new();
         let rename = |t: &Term, renumber: &[Reg]| Term {
-            reg: renumber.get(t.reg as usize).copied().unwrap_or(0),
+            reg: renumber.get(t.reg.index()).copied().unwrap_or(Reg(0)),
             negated: t.negated,
         };
         for (i, instr) in instrs.into_iter().enumerate() {
@@ -205,7 +229,7 @@ impl<'c> Lowerer<'c> {
                 continue;
             }
             if let Some(r) = renumber.get_mut(i) {
-                *r = kept.len() as Reg;
+                *r = Reg(kept.len() as u32);
             }
             kept.push(match instr {
                 Instr::And(terms) => {
@@ -227,16 +251,16 @@ impl<'c> Lowerer<'c> {
                 _ => continue,
             };
             for t in terms {
-                if let Some(u) = uses.get_mut(t.reg as usize) {
+                if let Some(u) = uses.get_mut(t.reg.index()) {
                     *u += 1;
                 }
-                if let Some(a) = and_reader.get_mut(t.reg as usize) {
+                if let Some(a) = and_reader.get_mut(t.reg.index()) {
                     *a = is_and;
                 }
             }
         }
         for t in &outputs {
-            if let Some(u) = uses.get_mut(t.reg as usize) {
+            if let Some(u) = uses.get_mut(t.reg.index()) {
                 *u += 1;
             }
         }
@@ -274,7 +298,7 @@ impl<'c> Lowerer<'c> {
         if let Some(reg) = self.instr_ids.get(&instr) {
             return *reg;
         }
-        let reg = self.program.instrs.len() as Reg;
+        let reg = Reg(self.program.instrs.len() as u32);
         self.program.instrs.push(instr.clone());
         self.instr_ids.insert(instr, reg);
         reg
@@ -284,7 +308,7 @@ impl<'c> Lowerer<'c> {
         if let Some(id) = self.path_ids.get(path) {
             return *id;
         }
-        let id = self.program.paths.len() as PathId;
+        let id = PathId(self.program.paths.len() as u32);
         self.program.paths.push(path.clone());
         self.path_ids.insert(path.clone(), id);
         id
@@ -304,11 +328,11 @@ impl<'c> Lowerer<'c> {
 
     fn test(&mut self, path: &Path, kind: TestKind) -> Lowered {
         let p = self.path(path);
-        let key = format!("{p}:{kind:?}");
+        let key = format!("{}:{kind:?}", p.0);
         let id = match self.test_ids.get(&key) {
             Some(id) => *id,
             None => {
-                let id = self.program.tests.len() as TestId;
+                let id = TestId(self.program.tests.len() as u32);
                 self.program.tests.push(Test { path: p, kind });
                 self.test_ids.insert(key, id);
                 id
@@ -422,7 +446,7 @@ impl<'c> Lowerer<'c> {
                 Lowered::Const(b) if b == absorbing => return Lowered::Const(absorbing),
                 Lowered::Const(_) => {}
                 Lowered::Term(t) => {
-                    let same_kind = match self.program.instrs.get(t.reg as usize) {
+                    let same_kind = match self.program.instrs.get(t.reg.index()) {
                         Some(Instr::And(inner)) if is_and && !t.negated => Some(inner),
                         Some(Instr::Or(inner)) if !is_and && !t.negated => Some(inner),
                         _ => None,
