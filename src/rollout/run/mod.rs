@@ -38,7 +38,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 pub use error::{RunError, StateError};
 pub use next::Action;
 pub use ops::{Applied, Operation};
-pub(crate) use progress::{outline, tier_outline, BatchProgress, HostRow, Progress, TierProgress};
+pub(crate) use progress::{BatchProgress, HostRow, Progress, TierProgress};
 pub use state::{
     BatchRun, Event, EventKind, HostResult, Outcome, Rollout, Signoff, Stop, TierRun, ENGINE,
     FORMAT, VERSION,

@@ -102,7 +102,7 @@ impl TierProgress {
 }
 
 /// The plan without its host lists: what every decision reads of it.
-pub(crate) fn outline(plan: &Plan) -> Plan {
+fn outline(plan: &Plan) -> Plan {
     Plan {
         severity: plan.severity.clone(),
         start: plan.start,
@@ -117,7 +117,7 @@ pub(crate) fn outline(plan: &Plan) -> Plan {
 }
 
 /// A tier of the plan without its hosts and batches.
-pub(crate) fn tier_outline(t: &TierPlan) -> TierPlan {
+fn tier_outline(t: &TierPlan) -> TierPlan {
     TierPlan {
         name: t.name.clone(),
         wave: t.wave,
@@ -371,5 +371,31 @@ impl Progress {
         self.revision += 1;
         self.events += 1;
         self.last_event_at = self.last_event_at.max(at);
+    }
+}
+
+impl Rollout {
+    /// A rollout put together from a store's rows, checked like one read
+    /// from JSON.
+    pub(crate) fn assemble(
+        plan: Plan,
+        tiers: Vec<TierRun>,
+        halt: Option<Stop>,
+        abort: Option<Stop>,
+        revision: u64,
+        events: Vec<Event>,
+    ) -> Result<Rollout, super::StateError> {
+        let rollout = Rollout {
+            format: super::FORMAT.to_string(),
+            version: super::VERSION,
+            revision,
+            plan,
+            tiers,
+            halt,
+            abort,
+            events,
+        };
+        rollout.check().map_err(super::StateError::Inconsistent)?;
+        Ok(rollout)
     }
 }
