@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use fleetscope::rollout::run::Operation;
-use fleetscope::rollout::{Location, Outcome, Plan, Policy, Rollout, StateFile, Store};
+use fleetscope::rollout::{Location, Outcome, Plan, Policy, Rollout, StateFile};
 use fleetscope::{Fleet, IndexedFleet};
 
 const AT: &str = "2026-11-23T08:00:00Z";
@@ -86,10 +86,7 @@ fn cli_costs(
 ) -> (Duration, Duration, Duration, Duration) {
     let s = ["--state", state, "--name", name];
     let with = |args: &[&str]| -> Vec<String> {
-        args.iter()
-            .chain(s.iter())
-            .map(|a| a.to_string())
-            .collect()
+        args.iter().chain(s.iter()).map(|a| a.to_string()).collect()
     };
     let run = |args: Vec<String>| {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -121,19 +118,28 @@ fn cli_costs(
         // The batch's hosts, from `next --format json`.
         let out = Command::new(bin())
             .current_dir(dir)
-            .args(with(&["rollout", "next", "--now", AT, "--format", "json"]).iter().skip(0))
+            .args(with(&["rollout", "next", "--now", AT, "--format", "json"]))
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
         let hosts: Vec<String> = v["actions"][0]["pending"]
             .as_array()
-            .map(|a| a.iter().filter_map(|h| h.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|h| h.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         let (timed, rest) = hosts.split_at(hosts.len().min(5));
         for h in timed {
             record.push(run(with(&["record", "--host", h, "--ok", "--at", AT])));
         }
-        let mut args = vec!["record".to_string(), "--ok".into(), "--at".into(), AT.into()];
+        let mut args = vec![
+            "record".to_string(),
+            "--ok".into(),
+            "--at".into(),
+            AT.into(),
+        ];
         for h in rest {
             args.extend(["--host".to_string(), h.clone()]);
         }
@@ -149,8 +155,10 @@ fn rollout_for(fleet: &IndexedFleet, batch: &str) -> Rollout {
     let policy = Policy::from_toml("bench.toml", &policy(batch)).unwrap_or_else(|e| panic!("{e}"));
     let plan = Plan::new(&policy, fleet, at(), "normal").unwrap_or_else(|e| panic!("{e}"));
     let mut r = Rollout::new(plan, "bench", at()).unwrap_or_else(|e| panic!("{e}"));
-    r.notified("all", "bench", at()).unwrap_or_else(|e| panic!("{e}"));
-    r.begin("all", 1, "bench", at()).unwrap_or_else(|e| panic!("{e}"));
+    r.notified("all", "bench", at())
+        .unwrap_or_else(|e| panic!("{e}"));
+    r.begin("all", 1, "bench", at())
+        .unwrap_or_else(|e| panic!("{e}"));
     r
 }
 
@@ -197,10 +205,17 @@ fn throughput(
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [small, large] = args.as_slice() else {
-        eprintln!("usage: store_bench FLEET_1K.json FLEET_1M.json (see the file's header)");
-        std::process::exit(2);
+    let (small, large, only) = match args.as_slice() {
+        [small, large] => (small, large, None),
+        [small, large, only] => (small, large, Some(only.as_str())),
+        _ => {
+            eprintln!(
+                "usage: store_bench FLEET_1K.json FLEET_1M.json [1|2|3] (see the file's header)"
+            );
+            std::process::exit(2);
+        }
     };
+    let run = |section: &str| only.is_none_or(|o| o == section);
     let dir = std::env::temp_dir().join(format!("fleetscope-store-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
@@ -212,29 +227,47 @@ fn main() {
         println!("(PostgreSQL skipped: FLEETSCOPE_TEST_POSTGRES_URL is not set)");
     }
     let tag = std::process::id();
-    let mut stores: Vec<(&str, String)> = vec![("SQLite", dir.join("bench.db").display().to_string())];
+    let mut stores: Vec<(&str, String)> =
+        vec![("SQLite", dir.join("bench.db").display().to_string())];
     if let Some(url) = &postgres {
         stores.push(("PostgreSQL", url.clone()));
     }
 
-    println!("\n1. CLI cost per command, batches of 100 (median of 8 rounds at 1k, 8 at 1M)");
-    println!("{:<11} {:<8} {:>12} {:>12} {:>12}", "store", "command", "1k hosts", "1M hosts", "1M / 1k");
     let mut starts = Vec::new();
-    for (kind, state) in &stores {
-        let small_costs = cli_costs(&dir, state, &format!("small-{tag}"), &small.display().to_string(), 8);
-        let large_costs = cli_costs(&dir, state, &format!("large-{tag}"), &large.display().to_string(), 8);
-        starts.push((*kind, large_costs.0));
-        for (command, a, b) in [
-            ("next", small_costs.1, large_costs.1),
-            ("begin", small_costs.2, large_costs.2),
-            ("record", small_costs.3, large_costs.3),
-        ] {
-            println!(
-                "{kind:<11} {command:<8} {:>12} {:>12} {:>11.2}x",
-                ms(a),
-                ms(b),
-                b.as_secs_f64() / a.as_secs_f64()
+    if run("1") {
+        println!("\n1. CLI cost per command, batches of 100 (median of 8 rounds at 1k, 8 at 1M)");
+        println!(
+            "{:<11} {:<8} {:>12} {:>12} {:>12}",
+            "store", "command", "1k hosts", "1M hosts", "1M / 1k"
+        );
+        for (kind, state) in &stores {
+            let small_costs = cli_costs(
+                &dir,
+                state,
+                &format!("small-{tag}"),
+                &small.display().to_string(),
+                8,
             );
+            let large_costs = cli_costs(
+                &dir,
+                state,
+                &format!("large-{tag}"),
+                &large.display().to_string(),
+                8,
+            );
+            starts.push((*kind, large_costs.0));
+            for (command, a, b) in [
+                ("next", small_costs.1, large_costs.1),
+                ("begin", small_costs.2, large_costs.2),
+                ("record", small_costs.3, large_costs.3),
+            ] {
+                println!(
+                    "{kind:<11} {command:<8} {:>12} {:>12} {:>11.2}x",
+                    ms(a),
+                    ms(b),
+                    b.as_secs_f64() / a.as_secs_f64()
+                );
+            }
         }
     }
 
@@ -257,8 +290,12 @@ fn main() {
         .and_then(|mut s| s.create("default", &rollout))
         .unwrap_or_else(|e| panic!("{e}"));
     let sqlite_write = started.elapsed();
-    let sqlite_size = std::fs::metadata(&sqlite_path).map(|m| m.len()).unwrap_or(0)
-        + std::fs::metadata(dir.join("create.db-wal")).map(|m| m.len()).unwrap_or(0);
+    let sqlite_size = std::fs::metadata(&sqlite_path)
+        .map(|m| m.len())
+        .unwrap_or(0)
+        + std::fs::metadata(dir.join("create.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
     println!(
         "library: JSON state file {} ({} MB), SQLite {} ({} MB): SQLite / JSON = {:.2}x",
         ms(json_write),
@@ -269,17 +306,51 @@ fn main() {
     );
     let cli_json = cli(
         &dir,
-        &["start", "policy.toml", "--fleet", &large.display().to_string(), "--start", AT, "--at", AT, "--state", "cli.json"],
+        &[
+            "start",
+            "policy.toml",
+            "--fleet",
+            &large.display().to_string(),
+            "--start",
+            AT,
+            "--at",
+            AT,
+            "--state",
+            "cli.json",
+        ],
     );
-    for (kind, took) in &starts {
-        println!(
-            "CLI `rollout start` 1M: {kind} {} against JSON {}: {:.2}x",
-            ms(*took),
-            ms(cli_json),
-            took.as_secs_f64() / cli_json.as_secs_f64()
+    if !run("1") {
+        let sqlite = cli(
+            &dir,
+            &[
+                "start",
+                "policy.toml",
+                "--fleet",
+                &large.display().to_string(),
+                "--start",
+                AT,
+                "--at",
+                AT,
+                "--state",
+                "cli.db",
+            ],
         );
+        starts.push(("SQLite", sqlite));
+    }
+    {
+        for (kind, took) in &starts {
+            println!(
+                "CLI `rollout start` 1M: {kind} {} against JSON {}: {:.2}x",
+                ms(*took),
+                ms(cli_json),
+                took.as_secs_f64() / cli_json.as_secs_f64()
+            );
+        }
     }
 
+    if !run("3") {
+        return;
+    }
     println!("\n3. Library throughput recording results into a 1M-host rollout (one batch of every host)");
     let whole = rollout_for(&fleet, "\"100%\"");
     let hosts: Vec<String> = whole
@@ -289,17 +360,32 @@ fn main() {
         .flat_map(|t| t.hosts.iter().cloned())
         .collect();
     let mut places: Vec<(&str, Location, Duration)> = vec![
-        ("JSON", Location::Json(dir.join("throughput.json")), Duration::from_secs(6)),
-        ("SQLite", Location::Sqlite(dir.join("throughput.db")), Duration::from_secs(4)),
+        (
+            "JSON",
+            Location::Json(dir.join("throughput.json")),
+            Duration::from_secs(6),
+        ),
+        (
+            "SQLite",
+            Location::Sqlite(dir.join("throughput.db")),
+            Duration::from_secs(4),
+        ),
     ];
     if let Some(url) = &postgres {
         if let Ok(l) = Location::parse(url) {
             places.push(("PostgreSQL", l, Duration::from_secs(4)));
         }
     }
-    println!("{:<11} {:>8} {:>10} {:>14}", "store", "workers", "per txn", "results/s");
+    println!(
+        "{:<11} {:>8} {:>10} {:>14}",
+        "store", "workers", "per txn", "results/s"
+    );
     for (kind, location, budget) in &places {
-        let name = if *kind == "JSON" { "default".to_string() } else { format!("tp-{tag}") };
+        let name = if *kind == "JSON" {
+            "default".to_string()
+        } else {
+            format!("tp-{tag}")
+        };
         location
             .open(true)
             .and_then(|mut s| s.create(&name, &whole))
@@ -312,7 +398,7 @@ fn main() {
                 let mine = hosts.get(offset..offset + span).unwrap_or(&[]);
                 offset += span;
                 let rate = throughput(location, &name, mine, workers, per, *budget);
-                println!("{kind:<11} {workers:>8} {per:>10} {rate:>14.0}");
+                println!("{kind:<11} {workers:>8} {per:>10} {rate:>14.1}");
             }
         }
     }

@@ -391,7 +391,14 @@ fn halt_is_honoured_while_waiting_and_invalid_operations_exit_2_in(kind: Kind) {
     let err = refused(&dir, &["resume", "--by", "bob", "--at", now]);
     assert!(err.contains("aborted"), "{err}");
     // Starting over the same rollout is refused too.
-    let mut args = vec!["start", "policy.toml", "--fleet", "fleet.json", "--start", START];
+    let mut args = vec![
+        "start",
+        "policy.toml",
+        "--fleet",
+        "fleet.json",
+        "--start",
+        START,
+    ];
     let store = store_args(&dir);
     args.extend(store.iter().map(String::as_str));
     let out = fs(&dir, &args);
@@ -563,10 +570,13 @@ fn two_concurrent_writers_do_not_lose_an_update_in(kind: Kind) {
         let writers: Vec<Child> = ["t1", "t2"]
             .iter()
             .map(|h| {
-                command(&dir, &["record", "--host", h, "--ok", "--by", "w", "--at", at])
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .expect("spawn")
+                command(
+                    &dir,
+                    &["record", "--host", h, "--ok", "--by", "w", "--at", at],
+                )
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("spawn")
             })
             .collect();
         for w in writers {

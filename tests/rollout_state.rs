@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fleetscope::rollout::calendar::earliest_slot;
-use fleetscope::rollout::run::TierPhase;
 use fleetscope::rollout::run::Operation;
+use fleetscope::rollout::run::TierPhase;
 use fleetscope::rollout::{
     Action, EventKind, Outcome, Plan, Policy, Rollout, RunError, StorageError, Store,
 };
@@ -233,7 +233,10 @@ impl Sim {
             assert_eq!(next.actions, self.rollout.next(now));
             assert_eq!(next.revision, self.rollout.revision());
             let at = now.max(self.rollout.last_event_at());
-            assert_eq!(store.status(&place.name, at).unwrap(), self.rollout.status(at));
+            assert_eq!(
+                store.status(&place.name, at).unwrap(),
+                self.rollout.status(at)
+            );
         }
     }
 
@@ -310,8 +313,12 @@ impl Sim {
                 tier: self.tier(*t),
                 batch: *b,
             },
-            Op::Notified(t) => Operation::Notified { tier: self.tier(*t) },
-            Op::Approve(t) => Operation::Approve { tier: self.tier(*t) },
+            Op::Notified(t) => Operation::Notified {
+                tier: self.tier(*t),
+            },
+            Op::Approve(t) => Operation::Approve {
+                tier: self.tier(*t),
+            },
             Op::Halt => Operation::Halt {
                 reason: "incident".into(),
             },

@@ -110,7 +110,14 @@ impl Rig {
     fn export(&self) -> Value {
         let out = Command::new(BIN)
             .current_dir(&self.dir)
-            .args(["rollout", "export", "--state", &self.state, "--name", &self.name])
+            .args([
+                "rollout",
+                "export",
+                "--state",
+                &self.state,
+                "--name",
+                &self.name,
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -182,7 +189,11 @@ fn eight_workers_record_at_once_and_the_tier_halts_exactly_once() {
             .map(|w| {
                 let mut script = String::new();
                 for i in (w..hosts).step_by(8) {
-                    let outcome = if fails(i) { "--failed 'exit 100'" } else { "--ok" };
+                    let outcome = if fails(i) {
+                        "--failed 'exit 100'"
+                    } else {
+                        "--ok"
+                    };
                     script.push_str(&format!(
                         "'{BIN}' rollout record --host w{i:03} {outcome} --at {AT} --by w{w} \
                          --state '{}' --name '{}' >/dev/null || exit 1\n",
@@ -232,7 +243,10 @@ fn two_workers_racing_different_outcomes_for_one_host_one_wins() {
                         .unwrap()
                 })
                 .collect();
-            let outs: Vec<Output> = racers.into_iter().map(|r| r.wait_with_output().unwrap()).collect();
+            let outs: Vec<Output> = racers
+                .into_iter()
+                .map(|r| r.wait_with_output().unwrap())
+                .collect();
             let codes: Vec<Option<i32>> = outs.iter().map(|o| o.status.code()).collect();
             assert!(
                 codes == [Some(0), Some(2)] || codes == [Some(2), Some(0)],
@@ -248,7 +262,11 @@ fn two_workers_racing_different_outcomes_for_one_host_one_wins() {
             let stored = rig.results()[&host].clone();
             assert_eq!(stored == "succeeded", winner_ok, "{kind:?} {host}");
             // The same outcome again is a no-op.
-            let again = if winner_ok { vec!["--ok"] } else { vec!["--failed", "boom"] };
+            let again = if winner_ok {
+                vec!["--ok"]
+            } else {
+                vec!["--failed", "boom"]
+            };
             let mut args = vec!["record", "--host", &host, "--at", AT];
             args.extend(again);
             let out = rig.ok(&args);
@@ -273,8 +291,15 @@ fn workers_killed_at_random_instants_lose_nothing_committed() {
             for h in &group {
                 args.extend(["--host", h.as_str()]);
             }
-            let mut child = rig.command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut child = rig
+                .command(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             std::thread::sleep(Duration::from_micros((seed >> 33) % 40_000));
             let _ = child.kill();
             let status = child.wait().unwrap();
@@ -286,12 +311,18 @@ fn workers_killed_at_random_instants_lose_nothing_committed() {
         let results = rig.results();
         for group in &confirmed {
             for h in group {
-                assert!(results.contains_key(h), "{kind:?}: {h} was confirmed but is missing");
+                assert!(
+                    results.contains_key(h),
+                    "{kind:?}: {h} was confirmed but is missing"
+                );
             }
         }
         for group in &attempted {
             let present = group.iter().filter(|h| results.contains_key(*h)).count();
-            assert!(present == 0 || present == 3, "{kind:?}: {group:?} half applied");
+            assert!(
+                present == 0 || present == 3,
+                "{kind:?}: {group:?} half applied"
+            );
         }
         // The rollout goes on: the rest are recorded and the tier finishes.
         for group in &attempted {
@@ -304,7 +335,11 @@ fn workers_killed_at_random_instants_lose_nothing_committed() {
         assert_eq!(rig.results().len(), hosts);
         let next = rig.ok(&["next", "--now", "2026-11-23T09:00:00Z"]);
         assert!(next.starts_with("done"), "{kind:?}: {next}");
-        eprintln!("{kind:?}: {} of {} killed calls had committed", confirmed.len(), attempted.len());
+        eprintln!(
+            "{kind:?}: {} of {} killed calls had committed",
+            confirmed.len(),
+            attempted.len()
+        );
     }
 }
 
@@ -312,7 +347,9 @@ fn workers_killed_at_random_instants_lose_nothing_committed() {
 fn a_stale_worker_cannot_begin_a_batch_after_another_halted() {
     for kind in stores::databases() {
         let rig = Rig::new("stale", kind, 4, 0, "2");
-        rig.ok(&["record", "--host", "w000", "--host", "w001", "--ok", "--at", AT]);
+        rig.ok(&[
+            "record", "--host", "w000", "--host", "w001", "--ok", "--at", AT,
+        ]);
         // Worker A reads: batch 2 may start now.
         let seen: Value =
             serde_json::from_str(&rig.ok(&["next", "--now", AT, "--format", "json"])).unwrap();
@@ -324,19 +361,37 @@ fn a_stale_worker_cannot_begin_a_batch_after_another_halted() {
         let before = rig.export();
         let out = rig.run(&["begin", "--tier", "big", "--batch", "2", "--at", AT]);
         assert_eq!(out.status.code(), Some(2), "{kind:?}");
-        assert!(text(&out.stderr).contains("halted"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("halted"),
+            "{}",
+            text(&out.stderr)
+        );
         assert_eq!(rig.export(), before);
         // After a resume, batch 2's hosts fail and halt the tier: a worker
         // that read "begin batch 3" before... there is none; a stale begin
         // of batch 2 again is refused because it already began.
         rig.ok(&["resume", "--at", AT]);
         rig.ok(&["begin", "--tier", "big", "--batch", "2", "--at", AT]);
-        rig.ok(&["record", "--host", "w002", "--failed", "disk full", "--at", AT]);
+        rig.ok(&[
+            "record",
+            "--host",
+            "w002",
+            "--failed",
+            "disk full",
+            "--at",
+            AT,
+        ]);
         let out = rig.run(&["begin", "--tier", "big", "--batch", "2", "--at", AT]);
         assert_eq!(out.status.code(), Some(2));
         let events = rig.export()["events"].as_array().unwrap().clone();
         assert_eq!(events.iter().filter(|e| e["event"] == "began").count(), 2);
-        assert_eq!(events.iter().filter(|e| e["event"] == "tier_halted").count(), 1);
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e["event"] == "tier_halted")
+                .count(),
+            1
+        );
     }
 }
 
@@ -380,16 +435,32 @@ fn passwords_are_never_shown_and_an_unreachable_server_exits_1() {
     assert_ne!(out.status.code(), Some(0));
     let out = Command::new(BIN)
         .current_dir(&dir)
-        .args(["rollout", "next", "--state", "postgres://u:hunter2secret@h/db?sslmode=require"])
+        .args([
+            "rollout",
+            "next",
+            "--state",
+            "postgres://u:hunter2secret@h/db?sslmode=require",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(!text(&out.stderr).contains("hunter2secret"), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("u:***@h"), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("hunter2secret"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("u:***@h"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // A real server: `start` names it without the password.
     if let Some(url) = stores::postgres_url() {
-        assert!(url.contains(':') && url.contains('@'), "the CI URL carries a password");
+        assert!(
+            url.contains(':') && url.contains('@'),
+            "the CI URL carries a password"
+        );
         let password = url
             .split("://")
             .nth(1)
@@ -402,7 +473,17 @@ fn passwords_are_never_shown_and_an_unreachable_server_exits_1() {
         let name = format!("pw-{}", std::process::id());
         let out = Command::new(BIN)
             .current_dir(&dir)
-            .args(["rollout", "start", "policy.toml", "--fleet", "fleet.json", "--start", AT, "--name", &name])
+            .args([
+                "rollout",
+                "start",
+                "policy.toml",
+                "--fleet",
+                "fleet.json",
+                "--start",
+                AT,
+                "--name",
+                &name,
+            ])
             .env("FLEETSCOPE_STATE", &url)
             .output()
             .unwrap();
@@ -437,11 +518,20 @@ fn stopping_postgres_mid_rollout_fails_with_exit_1_and_loses_nothing() {
             .env("FLEETSCOPE_PG_PORT", "54371")
             .output()
             .unwrap();
-        assert!(out.status.success(), "postgres.sh {what}: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "postgres.sh {what}: {}",
+            text(&out.stderr)
+        );
         text(&out.stdout).trim().to_string()
     };
     let url = pg("start");
-    let password = url.split(':').nth(2).and_then(|p| p.split('@').next()).unwrap().to_string();
+    let password = url
+        .split(':')
+        .nth(2)
+        .and_then(|p| p.split('@').next())
+        .unwrap()
+        .to_string();
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rollout_stores_stop");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -452,10 +542,21 @@ fn stopping_postgres_mid_rollout_fails_with_exit_1_and_loses_nothing() {
         state: url.clone(),
         name: format!("stop-{}", unique()),
     };
-    rig.ok(&["start", "policy.toml", "--fleet", "fleet.json", "--start", AT, "--at", AT]);
+    rig.ok(&[
+        "start",
+        "policy.toml",
+        "--fleet",
+        "fleet.json",
+        "--start",
+        AT,
+        "--at",
+        AT,
+    ]);
     rig.ok(&["notified", "--tier", "big", "--at", AT]);
     rig.ok(&["begin", "--tier", "big", "--batch", "1", "--at", AT]);
-    rig.ok(&["record", "--host", "w000", "--host", "w001", "--ok", "--at", AT]);
+    rig.ok(&[
+        "record", "--host", "w000", "--host", "w001", "--ok", "--at", AT,
+    ]);
     pg("stop");
     for args in [
         vec!["record", "--host", "w002", "--ok", "--at", AT],
@@ -465,11 +566,17 @@ fn stopping_postgres_mid_rollout_fails_with_exit_1_and_loses_nothing() {
         let out = rig.run(&args);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(err.contains("cannot connect to postgres://fleetscope@127.0.0.1:54371"), "{err}");
+        assert!(
+            err.contains("cannot connect to postgres://fleetscope@127.0.0.1:54371"),
+            "{err}"
+        );
         assert!(!err.contains(&password), "{err}");
     }
     pg("start");
-    rig.ok(&["record", "--host", "w002", "--host", "w003", "--host", "w004", "--host", "w005", "--ok", "--at", AT]);
+    rig.ok(&[
+        "record", "--host", "w002", "--host", "w003", "--host", "w004", "--host", "w005", "--ok",
+        "--at", AT,
+    ]);
     assert_eq!(rig.results().len(), 6);
     let next = rig.ok(&["next", "--now", "2026-11-23T09:00:00Z"]);
     assert!(next.starts_with("done"), "{next}");
@@ -495,7 +602,15 @@ fn names_list_export_import_and_the_default_store_from_the_environment() {
         // Importing again under the same name is refused.
         let out = Command::new(BIN)
             .current_dir(&rig.dir)
-            .args(["rollout", "import", "exported.json", "--name", &other, "--state", &rig.state])
+            .args([
+                "rollout",
+                "import",
+                "exported.json",
+                "--name",
+                &other,
+                "--state",
+                &rig.state,
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
@@ -522,7 +637,11 @@ fn names_list_export_import_and_the_default_store_from_the_environment() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
-        assert!(text(&out.stderr).contains("no rollout named `nope`"), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("no rollout named `nope`"),
+            "{}",
+            text(&out.stderr)
+        );
     }
 }
 
@@ -531,12 +650,16 @@ fn names_list_export_import_and_the_default_store_from_the_environment() {
 fn an_sqlite_store_from_a_newer_fleetscope_is_refused() {
     let rig = Rig::new("newer", Kind::Sqlite, 2, 0, "100%");
     let db = rusqlite::Connection::open(rig.dir.join("state.db")).unwrap();
-    db.execute("UPDATE fleetscope_schema SET version = 99", []).unwrap();
+    db.execute("UPDATE fleetscope_schema SET version = 99", [])
+        .unwrap();
     drop(db);
     let out = rig.run(&["next", "--now", AT]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("schema version 99") && err.contains("newer fleetscope"), "{err}");
+    assert!(
+        err.contains("schema version 99") && err.contains("newer fleetscope"),
+        "{err}"
+    );
     // A missing database is not created by a command that only reads.
     let out = Command::new(BIN)
         .current_dir(&rig.dir)

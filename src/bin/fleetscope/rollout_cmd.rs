@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 
 use fleetscope::rollout::run::Operation;
 use fleetscope::rollout::stores::{redact, DEFAULT_NAME};
-use fleetscope::rollout::{Action, Location, Outcome, Plan, Rollout, StateFile, StorageError, Store};
+use fleetscope::rollout::{
+    Action, Location, Outcome, Plan, Rollout, StateFile, StorageError, Store,
+};
 
 use super::{load_fleet, load_policy, parse_instant, write_failure, Failure, Format};
 
@@ -465,12 +467,10 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
                 .open(false)?
                 .export(&target.name)
                 .map_err(storage_failure)?;
-            let json = rollout
-                .to_json()
-                .map_err(|e| Failure {
-                    message: format!("error: {e}"),
-                    code: 1,
-                })?;
+            let json = rollout.to_json().map_err(|e| Failure {
+                message: format!("error: {e}"),
+                code: 1,
+            })?;
             writeln!(out, "{json}").map_err(write_failure)
         }
         RolloutCommand::Import { file, target } => {

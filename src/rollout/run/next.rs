@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::state::plan_blackouts;
 use super::progress::Progress;
+use super::state::plan_blackouts;
 use super::{plus, ts, Rollout};
 use crate::rollout::calendar::{self, earliest_slot, Availability, Blackouts, HORIZON_DAYS};
 

@@ -236,7 +236,9 @@ impl Rollout {
                 }
             }
             EventKind::Began { tier: name, batch } => {
-                if let Some(b) = tier(self, name).and_then(|r| r.batches.get_mut(batch - 1)) {
+                if let Some(b) =
+                    tier(self, name).and_then(|r| r.batches.get_mut(batch.checked_sub(1)?))
+                {
                     b.began = Some(at);
                 }
             }
@@ -246,7 +248,9 @@ impl Rollout {
                 host,
                 outcome,
             } => {
-                if let Some(b) = tier(self, name).and_then(|r| r.batches.get_mut(batch - 1)) {
+                if let Some(b) =
+                    tier(self, name).and_then(|r| r.batches.get_mut(batch.checked_sub(1)?))
+                {
                     b.results.insert(
                         host.clone(),
                         HostResult {
@@ -319,10 +323,10 @@ impl Progress {
             (EventKind::Approved { .. }, Some(run)) => {
                 run.approved = Some(Signoff { by: by(), at });
             }
-            (EventKind::Began { batch, .. }, Some(run)) => {
-                if batch.checked_sub(1) == Some(run.done) {
-                    run.current.began = Some(at);
-                }
+            (EventKind::Began { batch, .. }, Some(run))
+                if batch.checked_sub(1) == Some(run.done) =>
+            {
+                run.current.began = Some(at);
             }
             (EventKind::Result { batch, outcome, .. }, Some(run)) => {
                 run.results += 1;
@@ -377,6 +381,10 @@ impl Progress {
 impl Rollout {
     /// A rollout put together from a store's rows, checked like one read
     /// from JSON.
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres")),
+        allow(dead_code)
+    )]
     pub(crate) fn assemble(
         plan: Plan,
         tiers: Vec<TierRun>,

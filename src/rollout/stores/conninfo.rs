@@ -82,9 +82,8 @@ impl ConnInfo {
             url: redact(url),
             why,
         };
-        let rest = strip_scheme(url).ok_or_else(|| {
-            fail("does not start with postgres:// or postgresql://".to_string())
-        })?;
+        let rest = strip_scheme(url)
+            .ok_or_else(|| fail("does not start with postgres:// or postgresql://".to_string()))?;
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
@@ -99,7 +98,10 @@ impl ConnInfo {
         };
         let (mut user, mut password) = match userinfo {
             Some(u) => match u.split_once(':') {
-                Some((u, p)) => (Some(decode(u).map_err(&fail)?), Some(decode(p).map_err(&fail)?)),
+                Some((u, p)) => (
+                    Some(decode(u).map_err(&fail)?),
+                    Some(decode(p).map_err(&fail)?),
+                ),
                 None => (Some(decode(u).map_err(&fail)?), None),
             },
             None => (None, None),
@@ -111,7 +113,11 @@ impl ConnInfo {
         };
         let mut connect_timeout = None;
         let mut application_name = None;
-        for pair in query.into_iter().flat_map(|q| q.split('&')).filter(|p| !p.is_empty()) {
+        for pair in query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter(|p| !p.is_empty())
+        {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = decode(value).map_err(&fail)?;
             match key {
@@ -185,7 +191,11 @@ impl ConnInfo {
             dbname,
             connect_timeout,
             application_name,
-            password_source: if password.is_some() { source } else { "nowhere" },
+            password_source: if password.is_some() {
+                source
+            } else {
+                "nowhere"
+            },
             password,
         })
     }
@@ -299,7 +309,11 @@ fn pgpass_lookup(file: &Path, host: &str, port: u16, dbname: &str, user: &str) -
         }
     }
     let text = std::fs::read_to_string(file).ok()?;
-    let host = if host.starts_with('/') { "localhost" } else { host };
+    let host = if host.starts_with('/') {
+        "localhost"
+    } else {
+        host
+    };
     let port = port.to_string();
     for line in text.lines() {
         if line.starts_with('#') || line.trim().is_empty() {
@@ -392,7 +406,12 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -422,7 +441,10 @@ mod tests {
             None,
         )
         .unwrap();
-        assert_eq!((c.host.as_str(), c.port, c.user.as_str()), ("pg1", 5433, "me"));
+        assert_eq!(
+            (c.host.as_str(), c.port, c.user.as_str()),
+            ("pg1", 5433, "me")
+        );
         assert_eq!(c.dbname, "me");
         assert_eq!(c.password(), None);
 
@@ -457,8 +479,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let c =
-                ConnInfo::parse_with("postgres://me@pg1/db", &env_of(&[]), Some(&dir)).unwrap();
+            let c = ConnInfo::parse_with("postgres://me@pg1/db", &env_of(&[]), Some(&dir)).unwrap();
             assert_eq!(c.password(), None, "a readable password file is ignored");
         }
         std::fs::remove_dir_all(&dir).unwrap();
@@ -490,7 +511,10 @@ mod tests {
             redact("host=h password=sekrit user=u"),
             "host=h password=*** user=u"
         );
-        assert_eq!(redact("postgres://h/d?password=p&x=1"), "postgres://h/d?password=***&x=1");
+        assert_eq!(
+            redact("postgres://h/d?password=p&x=1"),
+            "postgres://h/d?password=***&x=1"
+        );
         assert_eq!(redact("no secrets here"), "no secrets here");
     }
 }

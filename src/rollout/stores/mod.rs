@@ -290,8 +290,7 @@ impl Location {
 /// Checks a rollout name: 1 to 200 characters, no control characters, not
 /// blank.
 pub fn check_name(name: &str) -> Result<(), StorageError> {
-    if name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control)
-    {
+    if name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(StorageError::BadName(format!(
             "`{}` cannot name a rollout: use 1 to 200 characters, not blank, without control characters",
             name.escape_debug()

@@ -27,7 +27,7 @@ use crate::rollout::run::{
 };
 
 /// A value in a row or a parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Val {
     Null,
     Int(i64),
@@ -73,6 +73,8 @@ pub(super) trait Conn {
     fn has_schema(&mut self) -> Result<bool, DbError>;
     /// The type of an auto-numbered primary key.
     fn id_type(&self) -> &'static str;
+    /// Options after the hosts table's definition.
+    fn hosts_options(&self) -> &'static str;
     /// The clause locking the rows a query reads until commit (empty where
     /// the transaction already holds the write lock).
     fn for_update(&self) -> &'static str;
@@ -129,7 +131,9 @@ struct Cells<'a>(&'a [Val]);
 
 impl Cells<'_> {
     fn get(&self, i: usize) -> Result<&Val, String> {
-        self.0.get(i).ok_or_else(|| format!("column {i} is missing"))
+        self.0
+            .get(i)
+            .ok_or_else(|| format!("column {i} is missing"))
     }
 
     fn int(&self, i: usize) -> Result<i64, String> {
@@ -324,12 +328,7 @@ impl<C: Conn> SqlStore<C> {
 
     /// Loads the rollout's row and tier rows, locking the rollout's row for
     /// a change.
-    fn head(
-        &mut self,
-        action: &'static str,
-        name: &str,
-        lock: bool,
-    ) -> Result<Head, StorageError> {
+    fn head(&mut self, action: &'static str, name: &str, lock: bool) -> Result<Head, StorageError> {
         check_name(name)?;
         if !self.schema(action)? {
             return Err(StorageError::NoRollout {
@@ -352,19 +351,22 @@ impl<C: Conn> SqlStore<C> {
             });
         };
         let c = Cells(row);
-        let read = || -> Result<(i64, u64, u64, DateTime<Utc>, Option<_>, Option<_>, Plan), String> {
-            Ok((
-                c.int(0)?,
-                c.count(1)? as u64,
-                c.count(2)? as u64,
-                c.time(3)?,
-                c.opt_json(4)?,
-                c.opt_json(5)?,
-                c.json(6)?,
-            ))
+        let read = || -> Result<Head, String> {
+            Ok(Head {
+                id: c.int(0)?,
+                progress: Progress {
+                    revision: c.count(1)? as u64,
+                    events: c.count(2)? as u64,
+                    last_event_at: c.time(3)?,
+                    halt: c.opt_json(4)?,
+                    abort: c.opt_json(5)?,
+                    plan: c.json(6)?,
+                    tiers: Vec::new(),
+                },
+            })
         };
-        let (id, revision, events, last_event_at, halt, abort, plan) =
-            read().map_err(|e| self.damaged(format!("rollout `{name}`: {e}")))?;
+        let mut head = read().map_err(|e| self.damaged(format!("rollout `{name}`: {e}")))?;
+        let id = head.id;
         let rows = self.query(
             action,
             &format!("SELECT {TIER_COLUMNS} FROM fleetscope_tiers WHERE rollout = $1 ORDER BY idx"),
@@ -375,25 +377,15 @@ impl<C: Conn> SqlStore<C> {
             .map(|r| tier_from_row(&Cells(r)))
             .collect::<Result<Vec<_>, String>>()
             .map_err(|e| self.damaged(format!("rollout `{name}`, a tier row: {e}")))?;
-        if tiers.len() != plan.tiers.len() {
+        if tiers.len() != head.progress.plan.tiers.len() {
             return Err(self.damaged(format!(
                 "rollout `{name}` has {} tiers in its plan but {} tier rows",
-                plan.tiers.len(),
+                head.progress.plan.tiers.len(),
                 tiers.len()
             )));
         }
-        Ok(Head {
-            id,
-            progress: Progress {
-                plan,
-                tiers,
-                halt,
-                abort,
-                revision,
-                events,
-                last_event_at,
-            },
-        })
+        head.progress.tiers = tiers;
+        Ok(head)
     }
 
     fn host_row(&mut self, id: i64, host: &str) -> Result<Option<HostRow>, StorageError> {
@@ -471,12 +463,7 @@ impl<C: Conn> SqlStore<C> {
     }
 
     /// Writes what one event changes besides the summaries.
-    fn write_event(
-        &mut self,
-        id: i64,
-        progress: &Progress,
-        e: &Event,
-    ) -> Result<(), StorageError> {
+    fn write_event(&mut self, id: i64, progress: &Progress, e: &Event) -> Result<(), StorageError> {
         match &e.event {
             EventKind::Result { host, outcome, .. } => {
                 let outcome = json(outcome).map_err(|d| self.damaged(d))?;
@@ -551,7 +538,9 @@ impl<C: Conn> SqlStore<C> {
     fn create_schema(&mut self) -> Result<(), StorageError> {
         let id = self.conn.id_type();
         for statement in schema::CREATE {
-            let sql = statement.replace("{ID}", id);
+            let sql = statement
+                .replace("{ID}", id)
+                .replace("{HOSTS_OPTIONS}", self.conn.hosts_options());
             self.execute("create the tables of", &sql, &[])?;
         }
         self.execute("create the tables of", schema::HOST_INDEX, &[])?;
@@ -636,72 +625,80 @@ impl<C: Conn> SqlStore<C> {
             .map_err(|e| self.unavailable("create a rollout in", e))?;
 
         let runs = rollout.tiers();
-        let mut batches = plan.tiers.iter().zip(runs).enumerate().flat_map(|(t, (tier, run))| {
-            tier.batches
-                .iter()
-                .zip(&run.batches)
-                .enumerate()
-                .map(move |(b, (planned, batch))| {
-                    vec![
-                        Val::Int(id),
-                        int(t),
-                        int(b),
-                        text(ts(planned.start)),
-                        text(ts(planned.end)),
-                        int(planned.hosts.len()),
-                        opt_time(batch.began),
-                    ]
-                })
-        });
+        let mut batches = plan
+            .tiers
+            .iter()
+            .zip(runs)
+            .enumerate()
+            .flat_map(|(t, (tier, run))| {
+                tier.batches.iter().zip(&run.batches).enumerate().map(
+                    move |(b, (planned, batch))| {
+                        vec![
+                            Val::Int(id),
+                            int(t),
+                            int(b),
+                            text(ts(planned.start)),
+                            text(ts(planned.end)),
+                            int(planned.hosts.len()),
+                            opt_time(batch.began),
+                        ]
+                    },
+                )
+            });
         self.conn
             .insert_many(
                 "fleetscope_batches",
-                &["rollout", "tier", "idx", "start_at", "end_at", "size", "began"],
+                &[
+                    "rollout", "tier", "idx", "start_at", "end_at", "size", "began",
+                ],
                 &mut batches,
             )
             .map_err(|e| self.unavailable("create a rollout in", e))?;
 
-        // Each host's batch, by name, tier by tier.
+        // Each host's batch, by name, tier by tier; rows are made as they
+        // are inserted.
         let mut failure = None;
-        let mut hosts = plan.tiers.iter().zip(runs).enumerate().flat_map(|(t, (tier, run))| {
-            let mut batch_of: HashMap<&str, usize> = HashMap::with_capacity(tier.hosts.len());
-            for (b, batch) in tier.batches.iter().enumerate() {
-                for h in &batch.hosts {
-                    batch_of.insert(h.as_str(), b);
+        let mut rows = plan
+            .tiers
+            .iter()
+            .zip(runs)
+            .enumerate()
+            .flat_map(|(t, (tier, run))| {
+                let mut batch_of: HashMap<&str, usize> = HashMap::with_capacity(tier.hosts.len());
+                for (b, batch) in tier.batches.iter().enumerate() {
+                    for h in &batch.hosts {
+                        batch_of.insert(h.as_str(), b);
+                    }
                 }
-            }
-            let rows: Vec<Vec<Val>> = tier
-                .hosts
-                .iter()
-                .enumerate()
-                .map(|(pos, h)| {
+                tier.hosts.iter().enumerate().map(move |(pos, h)| {
                     let b = batch_of.get(h.as_str()).copied().unwrap_or(0);
                     let result = run.batches.get(b).and_then(|r| r.results.get(h));
-                    let outcome = match result.map(|r| json(&r.outcome)).transpose() {
-                        Ok(o) => opt_text(o),
-                        Err(e) => {
-                            failure = Some(e);
-                            Val::Null
-                        }
-                    };
-                    vec![
-                        Val::Int(id),
-                        text(h.clone()),
-                        int(t),
-                        int(b),
-                        int(pos),
-                        outcome,
-                        opt_time(result.map(|r| r.at)),
-                    ]
+                    (t, b, pos, h, result)
                 })
-                .collect();
-            rows
-        });
+            })
+            .map(|(t, b, pos, h, result)| {
+                let outcome = match result.map(|r| json(&r.outcome)).transpose() {
+                    Ok(o) => opt_text(o),
+                    Err(e) => {
+                        failure = Some(e);
+                        Val::Null
+                    }
+                };
+                vec![
+                    Val::Int(id),
+                    text(h.clone()),
+                    int(t),
+                    int(b),
+                    int(pos),
+                    outcome,
+                    opt_time(result.map(|r| r.at)),
+                ]
+            });
         self.conn
             .insert_many(
                 "fleetscope_hosts",
                 &["rollout", "name", "tier", "batch", "pos", "outcome", "at"],
-                &mut hosts,
+                &mut rows,
             )
             .map_err(|e| self.unavailable("create a rollout in", e))?;
         if let Some(e) = failure {
@@ -980,9 +977,9 @@ impl<C: Conn> Store for SqlStore<C> {
             let mut touched: BTreeSet<usize> = BTreeSet::new();
             let mut changed = 0;
             let apply = |s: &mut Self,
-                             progress: &mut Progress,
-                             touched: &mut BTreeSet<usize>,
-                             events: Vec<Event>|
+                         progress: &mut Progress,
+                         touched: &mut BTreeSet<usize>,
+                         events: Vec<Event>|
              -> Result<(), StorageError> {
                 for e in events {
                     let seq = progress.events + 1;
