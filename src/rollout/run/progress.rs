@@ -381,10 +381,7 @@ impl Progress {
 impl Rollout {
     /// A rollout put together from a store's rows, checked like one read
     /// from JSON.
-    #[cfg_attr(
-        not(any(feature = "sqlite", feature = "postgres")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub(crate) fn assemble(
         plan: Plan,
         tiers: Vec<TierRun>,

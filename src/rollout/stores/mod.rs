@@ -22,7 +22,10 @@ mod conninfo;
 mod json;
 #[cfg(feature = "postgres")]
 mod postgres;
+// Without a database backend only the JSON file is left to use these.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 mod schema;
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
