@@ -38,11 +38,10 @@ impl SqliteStore {
     pub fn open(path: &Path, create: bool) -> Result<SqliteStore, StorageError> {
         let store = format!("{} (SQLite)", path.display());
         if !create && !path.exists() {
-            return Err(StorageError::NoRollout {
-                store: format!("{store}, which does not exist,"),
-                name: super::DEFAULT_NAME.to_string(),
-                known: Vec::new(),
-            });
+            return Err(StorageError::BadLocation(format!(
+                "{} does not exist: `rollout start` creates an SQLite database there (a path ending in .json is a JSON state file, a postgres:// URL a server)",
+                path.display()
+            )));
         }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
