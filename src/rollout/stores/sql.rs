@@ -78,6 +78,10 @@ pub(super) trait Conn {
     /// The clause locking the rows a query reads until commit (empty where
     /// the transaction already holds the write lock).
     fn for_update(&self) -> &'static str;
+    /// Brings the planner's statistics up to date after a rollout was
+    /// loaded (PostgreSQL plans a fresh million-row table as if it were
+    /// empty, and would scan it for every host otherwise).
+    fn after_load(&mut self) -> Result<(), DbError>;
     /// Inserts many rows into `table`.
     fn insert_many(
         &mut self,
@@ -791,7 +795,10 @@ impl<C: Conn> Store for SqlStore<C> {
                     name: name.to_string(),
                 });
             }
-            s.insert_rollout(name, rollout)
+            s.insert_rollout(name, rollout)?;
+            s.conn
+                .after_load()
+                .map_err(|e| s.unavailable("create a rollout in", e))
         })
     }
 

@@ -171,6 +171,11 @@ impl Conn for Sqlite {
         "INTEGER PRIMARY KEY"
     }
 
+    fn after_load(&mut self) -> Result<(), DbError> {
+        // SQLite uses the primary key and the index without statistics.
+        Ok(())
+    }
+
     fn hosts_options(&self) -> &'static str {
         " WITHOUT ROWID"
     }
