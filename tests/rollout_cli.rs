@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "common/stores.rs"]
+mod stores;
+use stores::Kind;
+
 const BIN: &str = env!("CARGO_BIN_EXE_fleetscope");
 const PAUSE_ENV: &str = "FLEETSCOPE_TEST_PAUSE_BEFORE_RENAME_MS";
 
@@ -56,34 +60,63 @@ const FLEET: &str = r#"[
 
 const START: &str = "2026-11-23T08:00:00Z";
 
-/// A fresh directory with the policy and fleet, and a created state.
+/// A fresh directory with the policy and fleet, and a created state file.
 fn setup(name: &str) -> PathBuf {
+    setup_in(name, Kind::Json)
+}
+
+/// A fresh directory with the policy and fleet, and a rollout created in a
+/// store of this kind; the commands of [`command`] go to that rollout.
+fn setup_in(name: &str, kind: Kind) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("rollout_cli")
-        .join(name);
+        .join(format!("{name}-{kind:?}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("test dir");
     std::fs::write(dir.join("policy.toml"), POLICY).expect("write policy");
     std::fs::write(dir.join("fleet.json"), FLEET).expect("write fleet");
-    let out = fs(
-        &dir,
-        &[
-            "start",
-            "policy.toml",
-            "--fleet",
-            "fleet.json",
-            "--start",
-            START,
-            "--at",
-            "2026-11-23T07:00:00Z",
-            "--by",
-            "tester",
-            "--state",
-            "state.json",
-        ],
-    );
+    let (state, rollout) = match kind {
+        Kind::Json => ("state.json".to_string(), "default".to_string()),
+        Kind::Sqlite => ("state.db".to_string(), name.to_string()),
+        Kind::Postgres => (
+            stores::postgres_url().expect("checked by kinds()"),
+            format!("{name}-{}-{}", std::process::id(), START),
+        ),
+    };
+    std::fs::write(dir.join(".store"), format!("{state}\n{rollout}\n")).expect("write .store");
+    let mut args = vec![
+        "start",
+        "policy.toml",
+        "--fleet",
+        "fleet.json",
+        "--start",
+        START,
+        "--at",
+        "2026-11-23T07:00:00Z",
+        "--by",
+        "tester",
+    ];
+    let store = store_args(&dir);
+    args.extend(store.iter().map(String::as_str));
+    let out = fs(&dir, &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     dir
+}
+
+/// `--state STORE --name NAME` of the directory's rollout.
+fn store_args(dir: &Path) -> Vec<String> {
+    let saved = std::fs::read_to_string(dir.join(".store")).expect(".store");
+    let mut lines = saved.lines();
+    let state = lines.next().expect("state").to_string();
+    let name = lines.next().expect("name").to_string();
+    vec!["--state".into(), state, "--name".into(), name]
+}
+
+/// The rollout as a JSON state, whatever the store.
+fn snapshot(dir: &Path) -> Vec<u8> {
+    let out = fs(dir, &["export"]);
+    assert!(out.status.success(), "export: {}", text(&out.stderr));
+    out.stdout
 }
 
 fn fs(dir: &Path, args: &[&str]) -> Output {
@@ -94,7 +127,7 @@ fn command(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.current_dir(dir).arg("rollout").args(args);
     if args.first() != Some(&"start") {
-        c.args(["--state", "state.json"]);
+        c.args(store_args(dir));
     }
     c.env_remove(PAUSE_ENV);
     c
@@ -116,7 +149,7 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 
 /// Exit 2, and the reason on stderr.
 fn refused(dir: &Path, args: &[&str]) -> String {
-    let before = std::fs::read(dir.join("state.json")).expect("state");
+    let before = snapshot(dir);
     let out = fs(dir, args);
     assert_eq!(
         out.status.code(),
@@ -124,7 +157,7 @@ fn refused(dir: &Path, args: &[&str]) -> String {
         "{args:?}: {}",
         text(&out.stdout)
     );
-    let after = std::fs::read(dir.join("state.json")).expect("state");
+    let after = snapshot(dir);
     assert_eq!(before, after, "{args:?} was refused but changed the state");
     let err = text(&out.stderr);
     assert!(err.starts_with("error: "), "{err}");
@@ -234,7 +267,13 @@ fn drive(dir: &Path, fail: impl Fn(&str) -> bool) -> Vec<String> {
 
 #[test]
 fn a_whole_rollout_from_start_to_done() {
-    let dir = setup("whole");
+    for kind in stores::kinds() {
+        a_whole_rollout_from_start_to_done_in(kind);
+    }
+}
+
+fn a_whole_rollout_from_start_to_done_in(kind: Kind) {
+    let dir = setup_in("whole", kind);
     let seen = drive(&dir, |_| false);
     for kind in ["notify", "start", "wait", "await_approval", "done"] {
         assert!(seen.iter().any(|k| k == kind), "never saw {kind}: {seen:?}");
@@ -283,7 +322,13 @@ fn a_whole_rollout_from_start_to_done() {
 
 #[test]
 fn a_rollout_that_halts_on_failures_and_resumes() {
-    let dir = setup("halts");
+    for kind in stores::kinds() {
+        a_rollout_that_halts_on_failures_and_resumes_in(kind);
+    }
+}
+
+fn a_rollout_that_halts_on_failures_and_resumes_in(kind: Kind) {
+    let dir = setup_in("halts", kind);
     // t2 fails: test tolerates none and halts; p1 and p2 fail: prod
     // tolerates one and halts on the second.
     let seen = drive(&dir, |h| matches!(h, "t2" | "p1" | "p2"));
@@ -298,7 +343,13 @@ fn a_rollout_that_halts_on_failures_and_resumes() {
 
 #[test]
 fn halt_is_honoured_while_waiting_and_invalid_operations_exit_2() {
-    let dir = setup("invalid");
+    for kind in stores::kinds() {
+        halt_is_honoured_while_waiting_and_invalid_operations_exit_2_in(kind);
+    }
+}
+
+fn halt_is_honoured_while_waiting_and_invalid_operations_exit_2_in(kind: Kind) {
+    let dir = setup_in("invalid", kind);
     let now = "2026-11-23T08:00:00Z";
     ok(
         &dir,
@@ -345,22 +396,24 @@ fn halt_is_honoured_while_waiting_and_invalid_operations_exit_2() {
     assert_eq!(actions[0]["aborted"], true);
     let err = refused(&dir, &["resume", "--by", "bob", "--at", now]);
     assert!(err.contains("aborted"), "{err}");
-    // Starting over the same file is refused too.
-    let out = fs(
-        &dir,
-        &[
-            "start",
-            "policy.toml",
-            "--fleet",
-            "fleet.json",
-            "--start",
-            START,
-            "--state",
-            "state.json",
-        ],
-    );
+    // Starting over the same rollout is refused too.
+    let mut args = vec![
+        "start",
+        "policy.toml",
+        "--fleet",
+        "fleet.json",
+        "--start",
+        START,
+    ];
+    let store = store_args(&dir);
+    args.extend(store.iter().map(String::as_str));
+    let out = fs(&dir, &args);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("already exists"));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("already exists") || err.contains("already holds a rollout named"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -483,7 +536,13 @@ fn kills_at_random_moments_leave_the_old_or_the_new_state() {
 
 #[test]
 fn two_concurrent_writers_do_not_lose_an_update() {
-    let dir = setup("race");
+    for kind in stores::kinds() {
+        two_concurrent_writers_do_not_lose_an_update_in(kind);
+    }
+}
+
+fn two_concurrent_writers_do_not_lose_an_update_in(kind: Kind) {
+    let dir = setup_in("race", kind);
     let now = START;
     ok(
         &dir,
@@ -496,21 +555,40 @@ fn two_concurrent_writers_do_not_lose_an_update() {
             "begin", "--tier", "test", "--batch", "1", "--by", "tool", "--at", at,
         ],
     );
-    // The first writer holds the lock while paused before its rename; the
-    // second must wait for it and then build on its state.
-    let first = paused(
-        &dir,
-        &["record", "--host", "t1", "--ok", "--by", "a", "--at", at],
-        1_500,
-    );
-    wait_for_temp(&dir);
-    let second = fs(
-        &dir,
-        &["record", "--host", "t2", "--ok", "--by", "b", "--at", at],
-    );
-    assert!(second.status.success(), "{}", text(&second.stderr));
-    let first = first.wait_with_output().expect("first writer");
-    assert!(first.status.success());
+    if kind == Kind::Json {
+        // The first writer holds the lock while paused before its rename;
+        // the second must wait for it and then build on its state.
+        let first = paused(
+            &dir,
+            &["record", "--host", "t1", "--ok", "--by", "a", "--at", at],
+            1_500,
+        );
+        wait_for_temp(&dir);
+        let second = fs(
+            &dir,
+            &["record", "--host", "t2", "--ok", "--by", "b", "--at", at],
+        );
+        assert!(second.status.success(), "{}", text(&second.stderr));
+        let first = first.wait_with_output().expect("first writer");
+        assert!(first.status.success());
+    } else {
+        // Two writers at once; each transaction builds on the other's.
+        let writers: Vec<Child> = ["t1", "t2"]
+            .iter()
+            .map(|h| {
+                command(
+                    &dir,
+                    &["record", "--host", h, "--ok", "--by", "w", "--at", at],
+                )
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("spawn")
+            })
+            .collect();
+        for w in writers {
+            assert!(w.wait_with_output().expect("writer").status.success());
+        }
+    }
     let log = ok(&dir, &["log"]);
     assert!(
         log.contains("t1 succeeded") && log.contains("t2 succeeded"),

@@ -19,10 +19,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use fleetscope::rollout::calendar::earliest_slot;
-use fleetscope::rollout::TierPhase;
-use fleetscope::rollout::{Action, EventKind, Outcome, Plan, Policy, Rollout, RunError};
+use fleetscope::rollout::{
+    Action, EventKind, Operation, Outcome, Plan, Policy, Rollout, RunError, StorageError, Store,
+    TierPhase,
+};
 use fleetscope::Fleet;
 use proptest::prelude::*;
+
+#[path = "common/stores.rs"]
+mod stores;
+use stores::TestStore;
 
 fn utc(text: &str) -> DateTime<Utc> {
     text.parse().expect("test instants are valid RFC 3339")
@@ -162,9 +168,29 @@ fn op() -> impl Strategy<Value = Op> {
 struct Sim {
     rollout: Rollout,
     now: DateTime<Utc>,
+    /// The same rollout in every store, driven with the same operations:
+    /// each must answer exactly as the in-memory rollout does.
+    mirrors: Vec<(TestStore, Box<dyn Store>)>,
 }
 
 impl Sim {
+    fn new(rollout: Rollout, now: DateTime<Utc>) -> Sim {
+        let mirrors = stores::kinds()
+            .into_iter()
+            .map(|kind| {
+                let place = TestStore::new(kind, "prop");
+                let mut store = place.open(true);
+                store.create(&place.name, &rollout).unwrap();
+                (place, store)
+            })
+            .collect();
+        Sim {
+            rollout,
+            now,
+            mirrors,
+        }
+    }
+
     fn tier(&self, n: usize) -> String {
         let tiers = &self.rollout.plan().tiers;
         tiers
@@ -172,49 +198,109 @@ impl Sim {
             .map_or_else(|| "no-such-tier".to_string(), |t| t.name.clone())
     }
 
+    /// Performs an operation on the rollout and on the mirror, which must
+    /// agree on the outcome.
+    fn run(&mut self, op: Operation, at: DateTime<Utc>) -> Result<(), RunError> {
+        let r = &mut self.rollout;
+        let result = match &op {
+            Operation::Record { hosts, outcome } => match hosts.as_slice() {
+                [host] => r.record(host, outcome.clone(), "t", at).map(|_| ()),
+                _ => r.perform(&op, "t", at).map(|_| ()),
+            },
+            Operation::Begin { tier, batch } => r.begin(tier, *batch, "t", at),
+            Operation::Notified { tier } => r.notified(tier, "t", at),
+            Operation::Approve { tier } => r.approve(tier, "t", at),
+            Operation::Halt { reason } => r.halt(reason, "t", at),
+            Operation::Resume { tier } => r.resume(tier.as_deref(), "t", at),
+            Operation::Abort { reason } => r.abort(reason, "t", at),
+        };
+        for (place, store) in &mut self.mirrors {
+            let mirrored = store.perform(&place.name, &op, "t", at);
+            match (&result, mirrored) {
+                (Ok(()), Ok(applied)) => assert_eq!(applied.revision, r.revision()),
+                (Err(e), Err(StorageError::Refused(m))) => assert_eq!(e, &m, "{op:?}"),
+                (ours, theirs) => panic!(
+                    "{:?} disagrees on {op:?}: in memory {ours:?}, in the store {theirs:?}",
+                    place.kind
+                ),
+            }
+        }
+        result
+    }
+
+    /// The store holds exactly the in-memory rollout and answers alike.
+    fn check_mirror(&mut self) {
+        let now = self.now;
+        for (place, store) in &mut self.mirrors {
+            let exported = store.export(&place.name).unwrap();
+            assert_eq!(&exported, &self.rollout, "{:?} drifted", place.kind);
+            let next = store.next(&place.name, now).unwrap();
+            assert_eq!(next.actions, self.rollout.next(now));
+            assert_eq!(next.revision, self.rollout.revision());
+            let at = now.max(self.rollout.last_event_at());
+            assert_eq!(
+                store.status(&place.name, at).unwrap(),
+                self.rollout.status(at)
+            );
+        }
+    }
+
     fn apply(&mut self, op: &Op) -> Result<(), RunError> {
         let now = self.now;
-        let r = &mut self.rollout;
-        match op {
+        let fail_with = |fail: bool, reason: String| {
+            if fail {
+                Outcome::Failed(reason)
+            } else {
+                Outcome::Succeeded
+            }
+        };
+        let operation = match op {
             Op::Follow(n, fail) => {
-                let actions = r.next(now);
+                let actions = self.rollout.next(now);
                 let Some(action) = actions.get(n % actions.len().max(1)) else {
                     return Ok(());
                 };
                 match action {
-                    Action::Notify { tier, .. } => r.notified(tier, "t", now),
+                    Action::Notify { tier, .. } => Operation::Notified { tier: tier.clone() },
                     Action::Start {
                         tier,
                         batch,
                         began: None,
                         ..
-                    } => r.begin(tier, *batch, "t", now),
+                    } => Operation::Begin {
+                        tier: tier.clone(),
+                        batch: *batch,
+                    },
                     Action::Start { pending, .. } | Action::Halted { pending, .. }
                         if !pending.is_empty() =>
                     {
                         let host = &pending[n % pending.len()];
-                        let outcome = if *fail {
-                            Outcome::Failed("boom".into())
-                        } else {
-                            Outcome::Succeeded
-                        };
-                        r.record(host, outcome, "t", now).map(|_| ())
+                        // Now and then two hosts in one call (all or nothing).
+                        let mut hosts = vec![host.clone()];
+                        if n % 5 == 0 {
+                            hosts.push(pending[(n / 5) % pending.len()].clone());
+                        }
+                        Operation::Record {
+                            hosts,
+                            outcome: fail_with(*fail, "boom".into()),
+                        }
                     }
-                    Action::AwaitApproval { tier, .. } => r.approve(tier, "t", now),
+                    Action::AwaitApproval { tier, .. } => Operation::Approve { tier: tier.clone() },
                     Action::Wait { until, .. } => {
                         self.now = (*until).max(now);
-                        Ok(())
+                        return Ok(());
                     }
-                    Action::Halted { tier, .. } => r.resume(tier.as_deref(), "t", now),
-                    _ => Ok(()),
+                    Action::Halted { tier, .. } => Operation::Resume { tier: tier.clone() },
+                    _ => return Ok(()),
                 }
             }
             Op::Advance(minutes) => {
                 self.now += TimeDelta::minutes(i64::from(*minutes));
-                Ok(())
+                return Ok(());
             }
             Op::Record(h, fail) => {
-                let hosts: Vec<String> = r
+                let hosts: Vec<String> = self
+                    .rollout
                     .plan()
                     .tiers
                     .iter()
@@ -223,39 +309,46 @@ impl Sim {
                 let Some(host) = hosts.get(h % hosts.len().max(1)) else {
                     return Ok(());
                 };
-                let outcome = if *fail {
-                    Outcome::Failed(format!("reason {}", h % 2))
-                } else {
-                    Outcome::Succeeded
-                };
-                r.record(host, outcome, "t", now).map(|_| ())
+                Operation::Record {
+                    hosts: vec![host.clone()],
+                    outcome: fail_with(*fail, format!("reason {}", h % 2)),
+                }
             }
-            Op::Begin(t, b) => {
-                let tier = self.tier(*t);
-                self.rollout.begin(&tier, *b, "t", now)
-            }
-            Op::Notified(t) => {
-                let tier = self.tier(*t);
-                self.rollout.notified(&tier, "t", now)
-            }
-            Op::Approve(t) => {
-                let tier = self.tier(*t);
-                self.rollout.approve(&tier, "t", now)
-            }
-            Op::Halt => r.halt("incident", "t", now),
-            Op::Resume(t) => {
-                let tier = t.map(|t| self.tier(t));
-                self.rollout.resume(tier.as_deref(), "t", now)
-            }
-            Op::Abort => r.abort("enough", "t", now),
+            Op::Begin(t, b) => Operation::Begin {
+                tier: self.tier(*t),
+                batch: *b,
+            },
+            Op::Notified(t) => Operation::Notified {
+                tier: self.tier(*t),
+            },
+            Op::Approve(t) => Operation::Approve {
+                tier: self.tier(*t),
+            },
+            Op::Halt => Operation::Halt {
+                reason: "incident".into(),
+            },
+            Op::Resume(t) => Operation::Resume {
+                tier: t.map(|t| self.tier(t)),
+            },
+            Op::Abort => Operation::Abort {
+                reason: "enough".into(),
+            },
             Op::Backwards(minutes) => {
-                let earlier = r.last_event_at() - TimeDelta::minutes(i64::from(*minutes));
-                r.halt("late", "t", earlier)
+                let earlier =
+                    self.rollout.last_event_at() - TimeDelta::minutes(i64::from(*minutes));
+                return self.run(
+                    Operation::Halt {
+                        reason: "late".into(),
+                    },
+                    earlier,
+                );
             }
-            Op::UnknownHost => r
-                .record("not-a-host", Outcome::Succeeded, "t", now)
-                .map(|_| ()),
-        }
+            Op::UnknownHost => Operation::Record {
+                hosts: vec!["not-a-host".into()],
+                outcome: Outcome::Succeeded,
+            },
+        };
+        self.run(operation, now)
     }
 }
 
@@ -414,10 +507,10 @@ proptest! {
     ) {
         let plan = build(&tiers, blackout);
         let start = plan.start;
-        let mut sim = Sim {
-            rollout: Rollout::new(plan, "test", start - TimeDelta::hours(1)).expect("runnable"),
-            now: start - TimeDelta::hours(1),
-        };
+        let mut sim = Sim::new(
+            Rollout::new(plan, "test", start - TimeDelta::hours(1)).expect("runnable"),
+            start - TimeDelta::hours(1),
+        );
         for op in &ops {
             let before = sim.rollout.to_json().unwrap();
             let revision = sim.rollout.revision();
@@ -445,6 +538,7 @@ proptest! {
                 prop_assert!(halted_only);
             }
             check_log(&sim.rollout, sim.now);
+            sim.check_mirror();
         }
     }
 
@@ -455,7 +549,7 @@ proptest! {
         let plan = build(&tiers, blackout);
         let total: usize = plan.tiers.iter().map(|t| t.hosts.len()).sum();
         let start = plan.start;
-        let mut sim = Sim { rollout: Rollout::new(plan, "test", start).expect("runnable"), now: start };
+        let mut sim = Sim::new(Rollout::new(plan, "test", start).expect("runnable"), start);
         let mut x = seed;
         for _ in 0..2000 {
             if matches!(sim.rollout.next(sim.now).as_slice(), [Action::Done { .. }]) {
@@ -471,6 +565,7 @@ proptest! {
         let recorded: usize = sim.rollout.tiers().iter().flat_map(|t| &t.batches).map(|b| b.results.len()).sum();
         prop_assert_eq!(recorded, total);
         check_log(&sim.rollout, sim.now);
+        sim.check_mirror();
     }
 }
 

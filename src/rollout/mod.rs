@@ -3,8 +3,9 @@
 //! `calendar` knows recurrences, zones and blackouts; `policy` reads and
 //! validates policy files; `plan` turns a policy and a fleet into a dated
 //! plan; `run` is the state machine that runs a plan; `store` keeps its
-//! state in a file, atomically and under a lock. `cost` is money: it prices
-//! time with the rates a policy's terms give.
+//! state in a file, atomically and under a lock; `stores` puts states in
+//! databases behind one [`Store`] trait. `cost` is money: it prices time
+//! with the rates a policy's terms give.
 
 pub mod calendar;
 mod cost;
@@ -12,6 +13,7 @@ mod plan;
 mod policy;
 mod run;
 mod store;
+mod stores;
 
 pub use cost::{hours_text, Cost, HoursSpec, Money, Rates};
 pub use plan::{
@@ -23,7 +25,15 @@ pub use policy::{
     MANY_OCCURRENCES, NORMAL,
 };
 pub use run::{
-    Action, BatchRun, Event, EventKind, HostResult, Outcome, Rollout, RunError, Signoff,
-    StateError, Status, Stop, TierPhase, TierRun, TierStatus, ENGINE, FORMAT, VERSION,
+    Action, Applied, BatchRun, Event, EventKind, HostResult, Operation, Outcome, Rollout, RunError,
+    Signoff, StateError, Status, Stop, TierPhase, TierRun, TierStatus, ENGINE, FORMAT, VERSION,
 };
 pub use store::{StateFile, StoreError, DEFAULT_LOCK_TIMEOUT};
+#[cfg(feature = "postgres")]
+pub use stores::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use stores::SqliteStore;
+pub use stores::{
+    check_name, redact, ConnInfo, ConnInfoError, Listed, Location, Next, StorageError, Store,
+    DEFAULT_NAME, SCHEMA_VERSION,
+};

@@ -1,5 +1,5 @@
-//! `fleetscope rollout ...`: create a rollout state file from a plan and
-//! drive it. Every decision is the library's (`fleetscope::rollout`);
+//! `fleetscope rollout ...`: create a rollout from a plan in a store (a
+//! JSON file, an SQLite database or a PostgreSQL server) and drive it. Every decision is the library's (`fleetscope::rollout`);
 //! this file reads arguments, the clock (the one place that may) and
 //! files, and prints.
 
@@ -8,7 +8,10 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
-use fleetscope::rollout::{Action, Outcome, Plan, Rollout, StateFile, StoreError};
+use fleetscope::rollout::{
+    redact, Action, Location, Operation, Outcome, Plan, Rollout, StateFile, StorageError, Store,
+    DEFAULT_NAME,
+};
 
 use super::{
     load_fleet, load_policy, parse_instant, write_failure, Failure, FleetFormatArg, Format,
@@ -43,8 +46,8 @@ pub(crate) enum RolloutCommand {
     /// What to do now: notify, start a batch, wait, await approval, halted, done.
     /// Only reads the state.
     Next {
-        #[arg(long)]
-        state: String,
+        #[command(flatten)]
+        target: Target,
         /// The instant to answer for (RFC 3339); defaults to the current time.
         #[arg(long)]
         now: Option<String>,
@@ -112,8 +115,8 @@ pub(crate) enum RolloutCommand {
     },
     /// Progress per tier.
     Status {
-        #[arg(long)]
-        state: String,
+        #[command(flatten)]
+        target: Target,
         /// The instant to report for; defaults to the current time.
         #[arg(long)]
         now: Option<String>,
@@ -122,19 +125,97 @@ pub(crate) enum RolloutCommand {
     },
     /// The audit log: every change, when, and by whom.
     Log {
-        #[arg(long)]
-        state: String,
+        #[command(flatten)]
+        target: Target,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The rollouts a store holds.
+    List {
+        /// The store: a .json file, an SQLite database, or a postgres:// URL
+        /// (default: $FLEETSCOPE_STATE).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a rollout as a JSON state (the state file's format).
+    Export {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Load a JSON state into a store as a new rollout.
+    Import {
+        /// The JSON state file.
+        file: String,
+        #[command(flatten)]
+        target: Target,
+    },
 }
+
+/// Which rollout: the store and the rollout's name in it.
+#[derive(Args)]
+pub(crate) struct Target {
+    /// The store: a path ending in .json (a JSON state file), any other
+    /// path (an SQLite database), or a postgres:// URL. Default:
+    /// $FLEETSCOPE_STATE.
+    #[arg(long)]
+    state: Option<String>,
+    /// The rollout's name in the store.
+    #[arg(long, default_value = DEFAULT_NAME)]
+    name: String,
+}
+
+impl Target {
+    fn location(&self) -> Result<Location, Failure> {
+        location(self.state.as_deref())
+    }
+
+    /// Opens the store; `create` allows a new database (start, import).
+    fn open(&self, create: bool) -> Result<Box<dyn Store>, Failure> {
+        let location = self.location()?;
+        match &location {
+            Location::Json(path) => Ok(Box::new(json_file(path)?)),
+            _ => location.open(create).map_err(storage_failure),
+        }
+    }
+}
+
+/// The `--state` value, else `FLEETSCOPE_STATE`.
+fn location(state: Option<&str>) -> Result<Location, Failure> {
+    let text = match state {
+        Some(s) => s.to_string(),
+        None => std::env::var(STATE_ENV).map_err(|_| {
+            Failure::invalid(format!(
+                "error: no store given: pass --state (a .json file, an SQLite database path or a postgres:// URL) or set {STATE_ENV}"
+            ))
+        })?,
+    };
+    Location::parse(&text).map_err(storage_failure)
+}
+
+/// The state file, with the debug builds' test hook.
+fn json_file(path: &std::path::Path) -> Result<StateFile, Failure> {
+    #[cfg(debug_assertions)]
+    let pause = match std::env::var(PAUSE_ENV) {
+        Ok(ms) => Some(std::time::Duration::from_millis(ms.parse().map_err(
+            |_| Failure::invalid(format!("error: {PAUSE_ENV} must be milliseconds")),
+        )?)),
+        Err(_) => None,
+    };
+    #[cfg(not(debug_assertions))]
+    let pause = None;
+    Ok(StateFile::new(path).pause_before_rename(pause))
+}
+
+/// Where the store is when `--state` is absent.
+const STATE_ENV: &str = "FLEETSCOPE_STATE";
 
 /// Arguments every changing command takes.
 #[derive(Args)]
 pub(crate) struct Common {
-    /// The state file.
-    #[arg(long)]
-    state: String,
+    #[command(flatten)]
+    target: Target,
     /// Who makes the change (recorded in the log); defaults to $USER.
     #[arg(long)]
     by: Option<String>,
@@ -144,19 +225,6 @@ pub(crate) struct Common {
 }
 
 impl Common {
-    fn file(&self) -> Result<StateFile, Failure> {
-        #[cfg(debug_assertions)]
-        let pause = match std::env::var(PAUSE_ENV) {
-            Ok(ms) => Some(std::time::Duration::from_millis(ms.parse().map_err(
-                |_| Failure::invalid(format!("error: {PAUSE_ENV} must be milliseconds")),
-            )?)),
-            Err(_) => None,
-        };
-        #[cfg(not(debug_assertions))]
-        let pause = None;
-        Ok(StateFile::new(&self.state).pause_before_rename(pause))
-    }
-
     fn by(&self) -> String {
         self.by
             .clone()
@@ -168,21 +236,20 @@ impl Common {
         instant_or_now("--at", self.at.as_deref())
     }
 
-    /// Applies one change under the lock and says what happened.
+    /// Applies one change in one transaction and says what happened.
     fn change(
         &self,
         out: &mut impl Write,
-        change: impl FnOnce(
-            &mut Rollout,
-            &str,
-            DateTime<Utc>,
-        ) -> Result<String, fleetscope::rollout::RunError>,
+        operation: Operation,
+        say: impl FnOnce(&fleetscope::rollout::Applied, &str) -> String,
     ) -> Result<(), Failure> {
         let by = self.by();
         let at = self.at()?;
-        let file = self.file()?;
-        let message = file.update(|r| change(r, &by, at)).map_err(store_failure)?;
-        writeln!(out, "{message}").map_err(write_failure)
+        let mut store = self.target.open(false)?;
+        let applied = store
+            .perform(&self.target.name, &operation, &by, at)
+            .map_err(storage_failure)?;
+        writeln!(out, "{}", say(&applied, &by)).map_err(write_failure)
     }
 }
 
@@ -204,22 +271,33 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
                 .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
             let rollout = Rollout::new(plan, &common.by(), common.at()?)
                 .map_err(|e| Failure::invalid(format!("error: {e}")))?;
-            common.file()?.create(&rollout).map_err(store_failure)?;
+            let mut store = common.target.open(true)?;
+            store
+                .create(&common.target.name, &rollout)
+                .map_err(storage_failure)?;
             let hosts: usize = rollout.plan().tiers.iter().map(|t| t.hosts.len()).sum();
             writeln!(
                 out,
-                "created {} — {} tiers, {hosts} hosts, severity `{}`, starting {}",
-                common.state,
+                "created {}{} — {} tiers, {hosts} hosts, severity `{}`, starting {}",
+                named(&common.target),
+                store.describe(),
                 rollout.plan().tiers.len(),
                 rollout.plan().severity,
                 rfc(rollout.plan().start)
             )
             .map_err(write_failure)
         }
-        RolloutCommand::Next { state, now, format } => {
-            let rollout = StateFile::new(&state).load().map_err(store_failure)?;
+        RolloutCommand::Next {
+            target,
+            now,
+            format,
+        } => {
             let now = instant_or_now("--now", now.as_deref())?;
-            let actions = rollout.next(now);
+            let next = target
+                .open(false)?
+                .next(&target.name, now)
+                .map_err(storage_failure)?;
+            let actions = next.actions;
             match format {
                 Format::Json => {
                     #[derive(serde::Serialize)]
@@ -230,7 +308,7 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
                     }
                     let json = serde_json::to_string_pretty(&Next {
                         now,
-                        revision: rollout.revision(),
+                        revision: next.revision,
                         actions: &actions,
                     })
                     .map_err(json_failure)?;
@@ -254,65 +332,72 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
                 (_, Some(reason)) => Outcome::Failed(reason),
                 _ => Outcome::Succeeded,
             };
-            common.change(out, |r, by, at| {
-                let mut changed = 0;
-                for host in &hosts {
-                    changed += usize::from(r.record(host, outcome.clone(), by, at)?);
-                }
+            let count = hosts.len();
+            let shown = outcome.to_string();
+            common.change(out, Operation::Record { hosts, outcome }, |applied, _| {
                 let mut message = format!(
-                    "recorded {outcome} for {changed} host(s){}",
-                    if changed < hosts.len() {
-                        format!("; {} already had this result", hosts.len() - changed)
+                    "recorded {shown} for {} host(s){}",
+                    applied.changed,
+                    if applied.changed < count {
+                        format!("; {} already had this result", count - applied.changed)
                     } else {
                         String::new()
                     }
                 );
-                let halted: Vec<&str> = r
-                    .tiers()
-                    .iter()
-                    .filter(|t| t.halted.is_some())
-                    .map(|t| t.name.as_str())
-                    .collect();
-                if !halted.is_empty() {
-                    message.push_str(&format!("\nhalted tiers: {}", halted.join(", ")));
+                if !applied.halted_tiers.is_empty() {
+                    message.push_str(&format!(
+                        "\nhalted tiers: {}",
+                        applied.halted_tiers.join(", ")
+                    ));
                 }
-                Ok(message)
+                message
             })
         }
         RolloutCommand::Begin {
             tier,
             batch,
             common,
-        } => common.change(out, |r, by, at| {
-            r.begin(&tier, batch, by, at)?;
-            Ok(format!("batch {batch} of tier `{tier}` began"))
-        }),
-        RolloutCommand::Notified { tier, common } => common.change(out, |r, by, at| {
-            r.notified(&tier, by, at)?;
-            Ok(format!("notice for tier `{tier}` recorded"))
-        }),
-        RolloutCommand::Approve { tier, common } => common.change(out, |r, by, at| {
-            r.approve(&tier, by, at)?;
-            Ok(format!("tier `{tier}` approved by {by}"))
-        }),
-        RolloutCommand::Halt { reason, common } => common.change(out, |r, by, at| {
-            r.halt(&reason, by, at)?;
-            Ok("the rollout is halted".to_string())
-        }),
-        RolloutCommand::Resume { tier, common } => common.change(out, |r, by, at| {
-            r.resume(tier.as_deref(), by, at)?;
-            Ok(match &tier {
+        } => {
+            let message = format!("batch {batch} of tier `{tier}` began");
+            common.change(out, Operation::Begin { tier, batch }, |_, _| message)
+        }
+        RolloutCommand::Notified { tier, common } => {
+            let message = format!("notice for tier `{tier}` recorded");
+            common.change(out, Operation::Notified { tier }, |_, _| message)
+        }
+        RolloutCommand::Approve { tier, common } => {
+            let message = format!("tier `{tier}` approved by ");
+            common.change(out, Operation::Approve { tier }, |_, by| {
+                format!("{message}{by}")
+            })
+        }
+        RolloutCommand::Halt { reason, common } => {
+            common.change(out, Operation::Halt { reason }, |_, _| {
+                "the rollout is halted".to_string()
+            })
+        }
+        RolloutCommand::Resume { tier, common } => {
+            let message = match &tier {
                 Some(t) => format!("tier `{t}` resumed"),
                 None => "the rollout resumed".to_string(),
+            };
+            common.change(out, Operation::Resume { tier }, |_, _| message)
+        }
+        RolloutCommand::Abort { reason, common } => {
+            common.change(out, Operation::Abort { reason }, |_, _| {
+                "the rollout is aborted".to_string()
             })
-        }),
-        RolloutCommand::Abort { reason, common } => common.change(out, |r, by, at| {
-            r.abort(&reason, by, at)?;
-            Ok("the rollout is aborted".to_string())
-        }),
-        RolloutCommand::Status { state, now, format } => {
-            let rollout = StateFile::new(&state).load().map_err(store_failure)?;
-            let status = rollout.status(instant_or_now("--now", now.as_deref())?);
+        }
+        RolloutCommand::Status {
+            target,
+            now,
+            format,
+        } => {
+            let now = instant_or_now("--now", now.as_deref())?;
+            let status = target
+                .open(false)?
+                .status(&target.name, now)
+                .map_err(storage_failure)?;
             match format {
                 Format::Text => write!(out, "{status}").map_err(write_failure),
                 Format::Json => {
@@ -321,23 +406,105 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
                 }
             }
         }
-        RolloutCommand::Log { state, format } => {
-            let rollout = StateFile::new(&state).load().map_err(store_failure)?;
+        RolloutCommand::Log { target, format } => {
+            let events = target
+                .open(false)?
+                .events(&target.name)
+                .map_err(storage_failure)?;
             match format {
                 Format::Text => {
-                    for e in rollout.events() {
+                    for e in &events {
                         writeln!(out, "{}  {:<16} {}", rfc(e.at), e.actor, e.event)
                             .map_err(write_failure)?;
                     }
                     Ok(())
                 }
                 Format::Json => {
-                    let json =
-                        serde_json::to_string_pretty(rollout.events()).map_err(json_failure)?;
+                    let json = serde_json::to_string_pretty(&events).map_err(json_failure)?;
                     writeln!(out, "{json}").map_err(write_failure)
                 }
             }
         }
+        RolloutCommand::List { state, format } => {
+            let location = location(state.as_deref())?;
+            let listed = match &location {
+                // Listing never creates a database.
+                Location::Sqlite(p) if !p.exists() => Vec::new(),
+                _ => location
+                    .open(false)
+                    .and_then(|mut s| s.list())
+                    .map_err(storage_failure)?,
+            };
+            match format {
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&listed).map_err(json_failure)?;
+                    writeln!(out, "{json}").map_err(write_failure)
+                }
+                Format::Text => {
+                    if listed.is_empty() {
+                        writeln!(out, "{location} holds no rollouts").map_err(write_failure)?;
+                    }
+                    for r in &listed {
+                        writeln!(
+                            out,
+                            "{:<24} revision {:<8} {:>9} hosts  severity `{}`, starting {}{}",
+                            r.name,
+                            r.revision,
+                            r.hosts,
+                            r.severity,
+                            rfc(r.start),
+                            if r.aborted {
+                                "  ABORTED"
+                            } else if r.halted {
+                                "  HALTED"
+                            } else {
+                                ""
+                            }
+                        )
+                        .map_err(write_failure)?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+        RolloutCommand::Export { target } => {
+            let rollout = target
+                .open(false)?
+                .export(&target.name)
+                .map_err(storage_failure)?;
+            let json = rollout.to_json().map_err(|e| Failure {
+                message: format!("error: {e}"),
+                code: 1,
+            })?;
+            writeln!(out, "{json}").map_err(write_failure)
+        }
+        RolloutCommand::Import { file, target } => {
+            let rollout = StateFile::new(&file)
+                .load()
+                .map_err(|e| storage_failure(e.into()))?;
+            let mut store = target.open(true)?;
+            store
+                .create(&target.name, &rollout)
+                .map_err(storage_failure)?;
+            writeln!(
+                out,
+                "imported {file} as {}{} (revision {}, {} events)",
+                named(&target),
+                store.describe(),
+                rollout.revision(),
+                rollout.events().len()
+            )
+            .map_err(write_failure)
+        }
+    }
+}
+
+/// `rollout `NAME` in ` for a named rollout, nothing for the default.
+fn named(target: &Target) -> String {
+    if target.name == DEFAULT_NAME {
+        String::new()
+    } else {
+        format!("rollout `{}` in ", target.name)
     }
 }
 
@@ -421,15 +588,13 @@ fn instant_or_now(flag: &str, text: Option<&str>) -> Result<DateTime<Utc>, Failu
     }
 }
 
-fn store_failure(e: StoreError) -> Failure {
-    let code = match &e {
-        StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => 2,
-        StoreError::Io { .. } | StoreError::Locked { .. } => 1,
-        _ => 2,
-    };
+/// Exit 1 when the store could not be reached or written, 2 when the
+/// operation was refused or the input is wrong. The message never shows a
+/// password.
+fn storage_failure(e: StorageError) -> Failure {
     Failure {
-        message: format!("error: {e}"),
-        code,
+        message: redact(&format!("error: {e}")),
+        code: if e.is_unavailable() { 1 } else { 2 },
     }
 }
 

@@ -29,6 +29,7 @@
 mod error;
 mod next;
 mod ops;
+mod progress;
 mod state;
 mod status;
 
@@ -36,6 +37,8 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 pub use error::{RunError, StateError};
 pub use next::Action;
+pub use ops::{Applied, Operation};
+pub(crate) use progress::{BatchProgress, HostRow, Progress, TierProgress};
 pub use state::{
     BatchRun, Event, EventKind, HostResult, Outcome, Rollout, Signoff, Stop, TierRun, ENGINE,
     FORMAT, VERSION,

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::progress::Progress;
 use super::state::plan_blackouts;
-use super::{plus, ts, Rollout, TierRun};
+use super::{plus, ts, Rollout};
 use crate::rollout::calendar::{self, earliest_slot, Availability, Blackouts, HORIZON_DAYS};
 
 /// What a patch tool should do now. Batches are numbered from 1.
@@ -110,6 +111,10 @@ struct TierCalendar {
     blackouts: Blackouts,
 }
 
+/// The hosts of one batch (0-based tier and batch): every host, and those
+/// without a result.
+pub(crate) type BatchHosts = (Vec<String>, Vec<String>);
+
 impl Rollout {
     /// What to do at `now`: one action per tier that has something to do or
     /// wait for, in rollout order; a single `halted` action while the whole
@@ -120,16 +125,68 @@ impl Rollout {
     /// answer. It costs one slot search per tier that is waiting for a
     /// batch or a notice.
     pub fn next(&self, now: DateTime<Utc>) -> Vec<Action> {
+        let hosts = |t: usize, b: usize| -> Result<BatchHosts, std::convert::Infallible> {
+            Ok((self.batch_hosts(t, b), self.pending_of(t, Some(b))))
+        };
+        match self.progress().next_with(now, hosts) {
+            Ok(actions) => actions,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Hosts of batch `b` of tier `i`.
+    fn batch_hosts(&self, i: usize, b: usize) -> Vec<String> {
+        self.plan
+            .tiers
+            .get(i)
+            .and_then(|t| t.batches.get(b))
+            .map_or_else(Vec::new, |b| b.hosts.clone())
+    }
+
+    /// Hosts of batch `b` of tier `i` without a result.
+    pub(super) fn pending_of(&self, i: usize, b: Option<usize>) -> Vec<String> {
+        let (Some(tier), Some(run), Some(b)) = (self.plan.tiers.get(i), self.tiers.get(i), b)
+        else {
+            return Vec::new();
+        };
+        let (Some(planned), Some(batch)) = (tier.batches.get(b), run.batches.get(b)) else {
+            return Vec::new();
+        };
+        planned
+            .hosts
+            .iter()
+            .filter(|h| !batch.results.contains_key(*h))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Progress {
+    /// [`Rollout::next`] from the summaries. `hosts(tier, batch)` gives the
+    /// hosts of a batch that an action lists (the current batch of a tier,
+    /// 0-based); it is asked only for those, so a store reads host rows of
+    /// at most one batch per tier.
+    pub(crate) fn next_with<E>(
+        &self,
+        now: DateTime<Utc>,
+        mut hosts: impl FnMut(usize, usize) -> Result<BatchHosts, E>,
+    ) -> Result<Vec<Action>, E> {
         if let Some(a) = &self.abort {
-            return vec![Action::Halted {
+            return Ok(vec![Action::Halted {
                 tier: None,
                 reason: format!("aborted by {} at {}: {}", a.by, ts(a.at), a.reason),
                 aborted: true,
                 pending: Vec::new(),
-            }];
+            }]);
         }
         if let Some(h) = &self.halt {
-            return vec![Action::Halted {
+            let mut pending = Vec::new();
+            for (t, run) in self.tiers.iter().enumerate() {
+                if let (Some(b), Some(_)) = (run.current_index(), run.current.began) {
+                    pending.extend(hosts(t, b)?.1);
+                }
+            }
+            return Ok(vec![Action::Halted {
                 tier: None,
                 reason: format!(
                     "the rollout was halted by {} at {}: {}",
@@ -138,21 +195,21 @@ impl Rollout {
                     h.reason
                 ),
                 aborted: false,
-                pending: self.in_flight(),
-            }];
+                pending,
+            }]);
         }
         let views = self.views();
         let blackouts = self.blackouts();
         let mut actions = Vec::new();
         for (i, view) in views.iter().enumerate() {
-            if let Some(action) = self.tier_action(i, view, &blackouts, now) {
+            if let Some(action) = self.tier_action(i, view, &blackouts, now, &mut hosts)? {
                 actions.push(action);
             }
         }
         if actions.is_empty() {
             let finished = views.iter().filter(|v| v.finished.is_some()).count();
-            let hosts: usize = self.plan.tiers.iter().map(|t| t.hosts.len()).sum();
-            let failed = self.failed_total();
+            let hosts: usize = self.tiers.iter().map(|t| t.hosts).sum();
+            let failed: usize = self.tiers.iter().map(|t| t.failures).sum();
             actions.push(Action::Done {
                 reason: format!(
                     "{finished} of {} tiers finished; {} of {hosts} hosts succeeded, {failed} failed",
@@ -161,42 +218,57 @@ impl Rollout {
                 ),
             });
         }
-        actions
+        Ok(actions)
     }
 
-    fn tier_action(
+    /// What `next` offers at `at`, without listing any host: what the
+    /// checks of `begin` and `notified` compare with.
+    pub(crate) fn next_without_hosts(&self, at: DateTime<Utc>) -> Vec<Action> {
+        let none = |_: usize, _: usize| -> Result<BatchHosts, std::convert::Infallible> {
+            Ok((Vec::new(), Vec::new()))
+        };
+        match self.next_with(at, none) {
+            Ok(actions) => actions,
+            Err(never) => match never {},
+        }
+    }
+
+    fn tier_action<E>(
         &self,
         i: usize,
         view: &View,
         blackouts: &Blackouts,
         now: DateTime<Utc>,
-    ) -> Option<Action> {
-        let tier = self.plan.tiers.get(i)?;
-        let run = self.tiers.get(i)?;
+        hosts: &mut impl FnMut(usize, usize) -> Result<BatchHosts, E>,
+    ) -> Result<Option<Action>, E> {
+        let (Some(tier), Some(run)) = (self.plan.tiers.get(i), self.tiers.get(i)) else {
+            return Ok(None);
+        };
         let name = tier.name.clone();
         if let Some(finished) = view.finished {
             // An empty tier finishes when it is ready, which may be later.
-            return (finished > now).then(|| Action::Wait {
+            return Ok((finished > now).then(|| Action::Wait {
                 tier: Some(name.clone()),
                 batch: None,
                 until: finished,
                 reason: format!("tier `{name}` has no hosts; it finishes when it is ready"),
-            });
+            }));
         }
         if let Some(h) = &run.halted {
-            return Some(Action::Halted {
+            let pending = match (view.current, run.current.began) {
+                (Some(b), Some(_)) => hosts(i, b)?.1,
+                _ => Vec::new(),
+            };
+            return Ok(Some(Action::Halted {
                 tier: Some(name),
                 reason: format!("halted at {}: {}", ts(h.at), h.reason),
                 aborted: false,
-                pending: view
-                    .current
-                    .filter(|b| run.batches.get(*b).is_some_and(|b| b.began.is_some()))
-                    .map_or_else(Vec::new, |b| self.pending_of(i, Some(b))),
-            });
+                pending,
+            }));
         }
         if view.blocked_by.is_some() {
             // The halted tier in the way reports its own state.
-            return None;
+            return Ok(None);
         }
         if !view.preds_finished || view.ready.as_ref().is_some_and(|(r, _)| now < *r) {
             // Not ready yet, but the notice runs on the plan's schedule
@@ -205,70 +277,75 @@ impl Rollout {
             // tier is not a whole notice period late. Its first batch still
             // waits for the notice period after the notice went out.
             if run.notified.is_none() && tier.notice_period > TimeDelta::zero() {
-                if let (Some(due), Some(first)) = (tier.notice, tier.batches.first()) {
+                if let (Some(due), Some(first)) = (tier.notice, run.first_start) {
                     if now >= due {
                         let contact = contact_text(&tier.contact);
-                        return Some(Action::Notify {
+                        return Ok(Some(Action::Notify {
                             reason: format!(
                                 "tell {contact} that tier `{name}` ({} hosts) is planned to start at {}",
-                                tier.hosts.len(),
-                                ts(first.start)
+                                run.hosts,
+                                ts(first)
                             ),
                             tier: name,
-                            until: first.start,
+                            until: first,
                             contact: tier.contact.clone(),
-                        });
+                        }));
                     }
                 }
             }
         }
         if !view.preds_finished {
             // The tier in the way reports its own state.
-            return None;
+            return Ok(None);
         }
-        let (ready, why) = view.ready.clone()?;
+        let Some((ready, why)) = view.ready.clone() else {
+            return Ok(None);
+        };
         if now < ready {
-            return Some(Action::Wait {
+            return Ok(Some(Action::Wait {
                 tier: Some(name),
                 batch: None,
                 until: ready,
                 reason: why,
-            });
+            }));
         }
         if tier.approval && run.approved.is_none() {
-            return Some(Action::AwaitApproval {
+            return Ok(Some(Action::AwaitApproval {
                 reason: format!(
                     "tier `{name}` needs a person's approval; it is ready since {}",
                     ts(ready)
                 ),
                 tier: name,
-            });
+            }));
         }
         let base = run.approved.as_ref().map_or(ready, |a| a.at.max(ready));
+        let Some(availability) = tier.window.availability() else {
+            return Ok(None);
+        };
         let calendar = TierCalendar {
-            availability: tier.window.availability()?,
+            availability,
             blackouts: blackouts.clone(),
         };
         let contact = contact_text(&tier.contact);
         let Some(notified) = &run.notified else {
             let from = base.max(plus(now, tier.notice_period));
             let Some(first) = calendar.slot(from, tier.batch_duration) else {
-                return Some(no_slot(&name, &tier.window.name, from));
+                return Ok(Some(no_slot(&name, &tier.window.name, from)));
             };
             let due = plus(first, -tier.notice_period);
             if now >= due {
-                return Some(Action::Notify {
+                return Ok(Some(Action::Notify {
                     reason: format!(
                         "tell {contact} that tier `{name}` ({} hosts) starts at {}",
-                        tier.hosts.len(),
+                        run.hosts,
                         ts(first)
                     ),
                     tier: name,
                     until: first,
                     contact: tier.contact.clone(),
-                });
+                }));
             }
-            return Some(Action::Wait {
+            return Ok(Some(Action::Wait {
                 reason: format!(
                     "the notice to {contact} for tier `{name}` is due at {}, {} before its first batch at {}",
                     ts(due),
@@ -278,58 +355,57 @@ impl Rollout {
                 tier: Some(name),
                 batch: None,
                 until: due,
-            });
+            }));
         };
-        let b = view.current?;
-        let planned = tier.batches.get(b)?;
-        let batch_run = run.batches.get(b)?;
-        let pending = self.pending_of(i, Some(b));
-        if let Some(began) = batch_run.began {
-            return Some(Action::Start {
+        let Some(b) = view.current else {
+            return Ok(None);
+        };
+        let size = run.current_size();
+        if let Some(began) = run.current.began {
+            let (batch_hosts, pending) = hosts(i, b)?;
+            return Ok(Some(Action::Start {
                 reason: format!(
                     "batch {} of tier `{name}` began at {}; {} of {} results are in",
                     b + 1,
                     ts(began),
-                    planned.hosts.len() - pending.len(),
-                    planned.hosts.len()
+                    run.current.results,
+                    size
                 ),
                 tier: name,
                 batch: b + 1,
-                hosts: planned.hosts.clone(),
+                hosts: batch_hosts,
                 pending,
                 began: Some(began),
                 until: plus(began, tier.batch_duration),
-            });
+            }));
         }
         // Not before the notice period has passed, nor before the batch
         // before it has every result.
         let after_notice = plus(notified.at, tier.notice_period);
-        let previous_done = b
-            .checked_sub(1)
-            .and_then(|p| run.batches.get(p))
-            .and_then(|p| p.results.values().map(|r| r.at).max());
-        let not_before = previous_done
+        let not_before = run
+            .previous_last_at
             .map_or(base, |d| d.max(base))
             .max(after_notice);
         let from = not_before.max(now);
         let Some(slot) = calendar.slot(from, tier.batch_duration) else {
-            return Some(no_slot(&name, &tier.window.name, from));
+            return Ok(Some(no_slot(&name, &tier.window.name, from)));
         };
         if slot == now {
-            return Some(Action::Start {
+            let (batch_hosts, pending) = hosts(i, b)?;
+            return Ok(Some(Action::Start {
                 reason: format!(
                     "batch {} of tier `{name}` fits now ({} hosts, {})",
                     b + 1,
-                    planned.hosts.len(),
+                    size,
                     calendar::format_duration(tier.batch_duration)
                 ),
                 tier: name,
                 batch: b + 1,
-                hosts: planned.hosts.clone(),
+                hosts: batch_hosts,
                 pending,
                 began: None,
                 until: plus(now, tier.batch_duration),
-            });
+            }));
         }
         let reason = if from > now && from == slot {
             if from == after_notice {
@@ -344,12 +420,12 @@ impl Rollout {
         } else {
             calendar.why_later(&tier.window.name, from, slot, tier.batch_duration)
         };
-        Some(Action::Wait {
+        Ok(Some(Action::Wait {
             tier: Some(name),
             batch: Some(b + 1),
             until: slot,
             reason,
-        })
+        }))
     }
 
     /// Facts about each tier, in rollout order (predecessors come first).
@@ -416,25 +492,17 @@ impl Rollout {
                 }
                 view.ready = Some(ready);
             }
-            view.current = tier
-                .batches
-                .iter()
-                .zip(&run.batches)
-                .position(|(planned, b)| b.results.len() < planned.hosts.len());
+            view.current = run.current_index();
             view.finished = if run.halted.is_some() {
                 None
-            } else if tier.hosts.is_empty() {
+            } else if run.hosts == 0 {
                 match (&view.ready, tier.approval, &run.approved) {
                     (Some((ready, _)), false, _) => Some(*ready),
                     (Some((ready, _)), true, Some(a)) => Some(a.at.max(*ready)),
                     _ => None,
                 }
             } else if view.current.is_none() {
-                run.batches
-                    .iter()
-                    .flat_map(|b| b.results.values().map(|r| r.at))
-                    .chain(run.resumed.as_ref().map(|r| r.at))
-                    .max()
+                run.last_at.max(run.resumed.as_ref().map(|r| r.at))
             } else {
                 None
             };
@@ -446,46 +514,6 @@ impl Rollout {
     pub(super) fn blackouts(&self) -> Blackouts {
         // Checked when the rollout was created or loaded.
         plan_blackouts(&self.plan).unwrap_or_default()
-    }
-
-    /// Hosts of batch `b` of tier `i` without a result.
-    pub(super) fn pending_of(&self, i: usize, b: Option<usize>) -> Vec<String> {
-        let (Some(tier), Some(run), Some(b)) = (self.plan.tiers.get(i), self.tiers.get(i), b)
-        else {
-            return Vec::new();
-        };
-        let (Some(planned), Some(batch)) = (tier.batches.get(b), run.batches.get(b)) else {
-            return Vec::new();
-        };
-        planned
-            .hosts
-            .iter()
-            .filter(|h| !batch.results.contains_key(*h))
-            .cloned()
-            .collect()
-    }
-
-    /// Hosts of every begun batch that have no result yet.
-    pub(super) fn in_flight(&self) -> Vec<String> {
-        let mut hosts = Vec::new();
-        for (tier, run) in self.plan.tiers.iter().zip(&self.tiers) {
-            for (planned, batch) in tier.batches.iter().zip(&run.batches) {
-                if batch.began.is_some() {
-                    hosts.extend(
-                        planned
-                            .hosts
-                            .iter()
-                            .filter(|h| !batch.results.contains_key(*h))
-                            .cloned(),
-                    );
-                }
-            }
-        }
-        hosts
-    }
-
-    pub(super) fn failed_total(&self) -> usize {
-        self.tiers.iter().map(TierRun::failures).sum()
     }
 }
 

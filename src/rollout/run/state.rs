@@ -358,7 +358,7 @@ impl Rollout {
     }
 
     /// Checks that the parts of a deserialized state agree.
-    fn check(&self) -> Result<(), String> {
+    pub(super) fn check(&self) -> Result<(), String> {
         check_plan(&self.plan)?;
         if self.tiers.len() != self.plan.tiers.len() {
             return Err(format!(

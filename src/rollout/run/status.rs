@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::progress::Progress;
 use super::{ts, Event, Rollout, Stop};
 
 /// Progress of one tier, as [`Rollout::status`] reports it.
@@ -132,6 +133,14 @@ impl fmt::Display for Status {
 impl Rollout {
     /// Progress per tier at `now`.
     pub fn status(&self, now: DateTime<Utc>) -> Status {
+        self.progress().status(now, self.events.last().cloned())
+    }
+}
+
+impl Progress {
+    /// [`Rollout::status`] from the summaries; `last_event` is the log's
+    /// last entry.
+    pub(crate) fn status(&self, now: DateTime<Utc>, last_event: Option<Event>) -> Status {
         let views = self.views();
         let tiers = self
             .plan
@@ -140,15 +149,10 @@ impl Rollout {
             .zip(&self.tiers)
             .zip(&views)
             .map(|((tier, run), view)| {
-                let failed = run.failures();
-                let results: usize = run.batches.iter().map(|b| b.results.len()).sum();
-                let batches_done = tier
-                    .batches
-                    .iter()
-                    .zip(&run.batches)
-                    .filter(|(p, b)| b.results.len() == p.hosts.len())
-                    .count();
-                let began = run.batches.iter().any(|b| b.began.is_some());
+                let failed = run.failures;
+                let results = run.results;
+                let batches_done = run.done;
+                let began = run.began_any();
                 let (phase, note) = if view.finished.is_some_and(|f| f <= now) {
                     (TierPhase::Finished, None)
                 } else if self.abort.is_some() {
@@ -176,11 +180,11 @@ impl Rollout {
                 TierStatus {
                     name: tier.name.clone(),
                     phase,
-                    hosts: tier.hosts.len(),
+                    hosts: run.hosts,
                     succeeded: results - failed.min(results),
                     failed,
                     max_failures: tier.max_failures,
-                    batches: tier.batches.len(),
+                    batches: run.sizes.len(),
                     batches_done,
                     ready: view.ready.as_ref().map(|(r, _)| *r),
                     finished: view.finished,
@@ -194,8 +198,8 @@ impl Rollout {
             halted: self.halt.clone(),
             aborted: self.abort.clone(),
             tiers,
-            events: self.events.len(),
-            last_event: self.events.last().cloned(),
+            events: usize::try_from(self.events).unwrap_or(usize::MAX),
+            last_event,
         }
     }
 }
