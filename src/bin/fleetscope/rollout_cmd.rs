@@ -262,97 +262,18 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
             start,
             severity,
             common,
-        } => {
-            let policy_path = policy;
-            let policy = load_policy(&policy_path)?;
-            let fleet = load_fleet(&fleet, fleet_format)?;
-            let start = parse_instant("--start", &start)?;
-            let plan = Plan::new(&policy, &fleet, start, &severity)
-                .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
-            let rollout = Rollout::new(plan, &common.by(), common.at()?)
-                .map_err(|e| Failure::invalid(format!("error: {e}")))?;
-            let mut store = common.target.open(true)?;
-            store
-                .create(&common.target.name, &rollout)
-                .map_err(storage_failure)?;
-            let hosts: usize = rollout.plan().tiers.iter().map(|t| t.hosts.len()).sum();
-            writeln!(
-                out,
-                "created {}{} — {} tiers, {hosts} hosts, severity `{}`, starting {}",
-                named(&common.target),
-                store.describe(),
-                rollout.plan().tiers.len(),
-                rollout.plan().severity,
-                rfc(rollout.plan().start)
-            )
-            .map_err(write_failure)
-        }
+        } => start_rollout(policy, fleet, fleet_format, start, severity, common, out),
         RolloutCommand::Next {
             target,
             now,
             format,
-        } => {
-            let now = instant_or_now("--now", now.as_deref())?;
-            let next = target
-                .open(false)?
-                .next(&target.name, now)
-                .map_err(storage_failure)?;
-            let actions = next.actions;
-            match format {
-                Format::Json => {
-                    #[derive(serde::Serialize)]
-                    struct Next<'a> {
-                        now: DateTime<Utc>,
-                        revision: u64,
-                        actions: &'a [Action],
-                    }
-                    let json = serde_json::to_string_pretty(&Next {
-                        now,
-                        revision: next.revision,
-                        actions: &actions,
-                    })
-                    .map_err(json_failure)?;
-                    writeln!(out, "{json}").map_err(write_failure)
-                }
-                Format::Text => {
-                    for action in &actions {
-                        writeln!(out, "{}", action_text(action)).map_err(write_failure)?;
-                    }
-                    Ok(())
-                }
-            }
-        }
+        } => next(target, now, format, out),
         RolloutCommand::Record {
             hosts,
             ok,
             failed,
             common,
-        } => {
-            let outcome = match (ok, failed) {
-                (_, Some(reason)) => Outcome::Failed(reason),
-                _ => Outcome::Succeeded,
-            };
-            let count = hosts.len();
-            let shown = outcome.to_string();
-            common.change(out, Operation::Record { hosts, outcome }, |applied, _| {
-                let mut message = format!(
-                    "recorded {shown} for {} host(s){}",
-                    applied.changed,
-                    if applied.changed < count {
-                        format!("; {} already had this result", count - applied.changed)
-                    } else {
-                        String::new()
-                    }
-                );
-                if !applied.halted_tiers.is_empty() {
-                    message.push_str(&format!(
-                        "\nhalted tiers: {}",
-                        applied.halted_tiers.join(", ")
-                    ));
-                }
-                message
-            })
-        }
+        } => record(hosts, ok, failed, common, out),
         RolloutCommand::Begin {
             tier,
             batch,
@@ -392,81 +313,9 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
             target,
             now,
             format,
-        } => {
-            let now = instant_or_now("--now", now.as_deref())?;
-            let status = target
-                .open(false)?
-                .status(&target.name, now)
-                .map_err(storage_failure)?;
-            match format {
-                Format::Text => write!(out, "{status}").map_err(write_failure),
-                Format::Json => {
-                    let json = serde_json::to_string_pretty(&status).map_err(json_failure)?;
-                    writeln!(out, "{json}").map_err(write_failure)
-                }
-            }
-        }
-        RolloutCommand::Log { target, format } => {
-            let events = target
-                .open(false)?
-                .events(&target.name)
-                .map_err(storage_failure)?;
-            match format {
-                Format::Text => {
-                    for e in &events {
-                        writeln!(out, "{}  {:<16} {}", rfc(e.at), e.actor, e.event)
-                            .map_err(write_failure)?;
-                    }
-                    Ok(())
-                }
-                Format::Json => {
-                    let json = serde_json::to_string_pretty(&events).map_err(json_failure)?;
-                    writeln!(out, "{json}").map_err(write_failure)
-                }
-            }
-        }
-        RolloutCommand::List { state, format } => {
-            let location = location(state.as_deref())?;
-            let listed = match &location {
-                // Listing never creates a database.
-                Location::Sqlite(p) if !p.exists() => Vec::new(),
-                _ => location
-                    .open(false)
-                    .and_then(|mut s| s.list())
-                    .map_err(storage_failure)?,
-            };
-            match format {
-                Format::Json => {
-                    let json = serde_json::to_string_pretty(&listed).map_err(json_failure)?;
-                    writeln!(out, "{json}").map_err(write_failure)
-                }
-                Format::Text => {
-                    if listed.is_empty() {
-                        writeln!(out, "{location} holds no rollouts").map_err(write_failure)?;
-                    }
-                    for r in &listed {
-                        writeln!(
-                            out,
-                            "{:<24} revision {:<8} {:>9} hosts  severity `{}`, starting {}{}",
-                            r.name,
-                            r.revision,
-                            r.hosts,
-                            r.severity,
-                            rfc(r.start),
-                            if r.aborted {
-                                "  ABORTED"
-                            } else if r.halted {
-                                "  HALTED"
-                            } else {
-                                ""
-                            }
-                        )
-                        .map_err(write_failure)?;
-                    }
-                    Ok(())
-                }
-            }
-        }
+        } => status(target, now, format, out),
+        RolloutCommand::Log { target, format } => log(target, format, out),
+        RolloutCommand::List { state, format } => list(state, format, out),
         RolloutCommand::Export { target } => {
             let rollout = target
                 .open(false)?
@@ -478,25 +327,221 @@ pub(crate) fn run(command: RolloutCommand, out: &mut impl Write) -> Result<(), F
             })?;
             writeln!(out, "{json}").map_err(write_failure)
         }
-        RolloutCommand::Import { file, target } => {
-            let rollout = StateFile::new(&file)
-                .load()
-                .map_err(|e| storage_failure(e.into()))?;
-            let mut store = target.open(true)?;
-            store
-                .create(&target.name, &rollout)
-                .map_err(storage_failure)?;
-            writeln!(
-                out,
-                "imported {file} as {}{} (revision {}, {} events)",
-                named(&target),
-                store.describe(),
-                rollout.revision(),
-                rollout.events().len()
-            )
-            .map_err(write_failure)
+        RolloutCommand::Import { file, target } => import(file, target, out),
+    }
+}
+
+/// Plans a rollout and creates it in the store.
+fn start_rollout(
+    policy: String,
+    fleet: String,
+    fleet_format: Option<FleetFormatArg>,
+    start: String,
+    severity: String,
+    common: Common,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let policy_path = policy;
+    let policy = load_policy(&policy_path)?;
+    let fleet = load_fleet(&fleet, fleet_format)?;
+    let start = parse_instant("--start", &start)?;
+    let plan = Plan::new(&policy, &fleet, start, &severity)
+        .map_err(|e| Failure::invalid(format!("error: {policy_path}: {e}")))?;
+    let rollout = Rollout::new(plan, &common.by(), common.at()?)
+        .map_err(|e| Failure::invalid(format!("error: {e}")))?;
+    let mut store = common.target.open(true)?;
+    store
+        .create(&common.target.name, &rollout)
+        .map_err(storage_failure)?;
+    let hosts: usize = rollout.plan().tiers.iter().map(|t| t.hosts.len()).sum();
+    writeln!(
+        out,
+        "created {}{} — {} tiers, {hosts} hosts, severity `{}`, starting {}",
+        named(&common.target),
+        store.describe(),
+        rollout.plan().tiers.len(),
+        rollout.plan().severity,
+        rfc(rollout.plan().start)
+    )
+    .map_err(write_failure)
+}
+
+/// Prints what to do now.
+fn next(
+    target: Target,
+    now: Option<String>,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let now = instant_or_now("--now", now.as_deref())?;
+    let next = target
+        .open(false)?
+        .next(&target.name, now)
+        .map_err(storage_failure)?;
+    let actions = next.actions;
+    match format {
+        Format::Json => {
+            #[derive(serde::Serialize)]
+            struct Next<'a> {
+                now: DateTime<Utc>,
+                revision: u64,
+                actions: &'a [Action],
+            }
+            let json = serde_json::to_string_pretty(&Next {
+                now,
+                revision: next.revision,
+                actions: &actions,
+            })
+            .map_err(json_failure)?;
+            writeln!(out, "{json}").map_err(write_failure)
+        }
+        Format::Text => {
+            for action in &actions {
+                writeln!(out, "{}", action_text(action)).map_err(write_failure)?;
+            }
+            Ok(())
         }
     }
+}
+
+/// Records the hosts' results.
+fn record(
+    hosts: Vec<String>,
+    ok: bool,
+    failed: Option<String>,
+    common: Common,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let outcome = match (ok, failed) {
+        (_, Some(reason)) => Outcome::Failed(reason),
+        _ => Outcome::Succeeded,
+    };
+    let count = hosts.len();
+    let shown = outcome.to_string();
+    common.change(out, Operation::Record { hosts, outcome }, |applied, _| {
+        let mut message = format!(
+            "recorded {shown} for {} host(s){}",
+            applied.changed,
+            if applied.changed < count {
+                format!("; {} already had this result", count - applied.changed)
+            } else {
+                String::new()
+            }
+        );
+        if !applied.halted_tiers.is_empty() {
+            message.push_str(&format!(
+                "\nhalted tiers: {}",
+                applied.halted_tiers.join(", ")
+            ));
+        }
+        message
+    })
+}
+
+/// Prints progress per tier.
+fn status(
+    target: Target,
+    now: Option<String>,
+    format: Format,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let now = instant_or_now("--now", now.as_deref())?;
+    let status = target
+        .open(false)?
+        .status(&target.name, now)
+        .map_err(storage_failure)?;
+    match format {
+        Format::Text => write!(out, "{status}").map_err(write_failure),
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&status).map_err(json_failure)?;
+            writeln!(out, "{json}").map_err(write_failure)
+        }
+    }
+}
+
+/// Prints the audit log.
+fn log(target: Target, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let events = target
+        .open(false)?
+        .events(&target.name)
+        .map_err(storage_failure)?;
+    match format {
+        Format::Text => {
+            for e in &events {
+                writeln!(out, "{}  {:<16} {}", rfc(e.at), e.actor, e.event)
+                    .map_err(write_failure)?;
+            }
+            Ok(())
+        }
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&events).map_err(json_failure)?;
+            writeln!(out, "{json}").map_err(write_failure)
+        }
+    }
+}
+
+/// Lists the rollouts a store holds.
+fn list(state: Option<String>, format: Format, out: &mut impl Write) -> Result<(), Failure> {
+    let location = location(state.as_deref())?;
+    let listed = match &location {
+        // Listing never creates a database.
+        Location::Sqlite(p) if !p.exists() => Vec::new(),
+        _ => location
+            .open(false)
+            .and_then(|mut s| s.list())
+            .map_err(storage_failure)?,
+    };
+    match format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&listed).map_err(json_failure)?;
+            writeln!(out, "{json}").map_err(write_failure)
+        }
+        Format::Text => {
+            if listed.is_empty() {
+                writeln!(out, "{location} holds no rollouts").map_err(write_failure)?;
+            }
+            for r in &listed {
+                writeln!(
+                    out,
+                    "{:<24} revision {:<8} {:>9} hosts  severity `{}`, starting {}{}",
+                    r.name,
+                    r.revision,
+                    r.hosts,
+                    r.severity,
+                    rfc(r.start),
+                    if r.aborted {
+                        "  ABORTED"
+                    } else if r.halted {
+                        "  HALTED"
+                    } else {
+                        ""
+                    }
+                )
+                .map_err(write_failure)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Loads a JSON state into a store.
+fn import(file: String, target: Target, out: &mut impl Write) -> Result<(), Failure> {
+    let rollout = StateFile::new(&file)
+        .load()
+        .map_err(|e| storage_failure(e.into()))?;
+    let mut store = target.open(true)?;
+    store
+        .create(&target.name, &rollout)
+        .map_err(storage_failure)?;
+    writeln!(
+        out,
+        "imported {file} as {}{} (revision {}, {} events)",
+        named(&target),
+        store.describe(),
+        rollout.revision(),
+        rollout.events().len()
+    )
+    .map_err(write_failure)
 }
 
 /// `rollout `NAME` in ` for a named rollout, nothing for the default.
