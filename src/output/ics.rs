@@ -1,5 +1,5 @@
 //! Calendar files: a plan as an RFC 5545 iCalendar with one event per batch
-//! (ROLLOUT.md rule 12, `fleetscope plan --format ics`).
+//! (`docs/outputs.md`, `fleetscope plan --format ics`).
 //!
 //! Escaping, quoting and line folding are the `icalendar` crate's; it
 //! keeps properties and parameters in ordered maps, so output is the same

@@ -1,6 +1,6 @@
 //! What a plan looks like to the people it concerns: written notices for
 //! each tier's contact, an iCalendar file, a timeline picture, and the
-//! listing of upcoming windows (ROLLOUT.md rule 12).
+//! listing of upcoming windows (`docs/outputs.md`).
 //!
 //! Each format is a module that takes the library's own types ([`Plan`],
 //! [`Policy`]) and returns text, so that an embedding tool produces the

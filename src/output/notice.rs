@@ -1,5 +1,5 @@
 //! Written notices: what each tier's contact is told before patching
-//! (ROLLOUT.md rule 12, `fleetscope notice`).
+//! (`docs/outputs.md`, `fleetscope notice`).
 //!
 //! A [`Notice`] is built from a plan, the policy's `[notice]` terms and
 //! the fleet (for the hosts' roles); text, Markdown and JSON are renderings

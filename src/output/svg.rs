@@ -1,4 +1,4 @@
-//! A plan as a timeline picture (ROLLOUT.md rule 12, `fleetscope plan
+//! A plan as a timeline picture (`docs/outputs.md`, `fleetscope plan
 //! --format svg`).
 //!
 //! One row per tier in rollout order on a shared, linear time axis

@@ -1,4 +1,4 @@
-//! Commands and formats that tell the client (issue 12): `notice`,
+//! Commands and formats that tell the client (`docs/outputs.md`): `notice`,
 //! `windows`, and `plan --format ics|svg`. Each only reads arguments and
 //! files and picks a renderer from `fleetscope::output`.
 

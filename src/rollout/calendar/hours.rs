@@ -1,5 +1,5 @@
 //! Business hours: which instants are "regular" working time for a client
-//! (ROLLOUT.md rule 11), and how many seconds of an interval fall outside
+//! (`docs/policy.md`), and how many seconds of an interval fall outside
 //! them.
 //!
 //! An instant is inside business hours when its local reading in the

@@ -1,5 +1,5 @@
 //! The client's terms in a policy: `[business_hours]`, `[cost]` and
-//! `[notice]` (ROLLOUT.md rules 11 and 12), as written and as validated.
+//! `[notice]` (`docs/policy.md`), as written and as validated.
 //!
 //! Kept apart from the rest of the policy file so that it reads as one
 //! concern: the policy module deserializes these tables and hands them
