@@ -215,58 +215,74 @@ pub enum Style {
     Markdown,
 }
 
-/// A notice as plain text or Markdown.
-pub fn render(n: &Notice, style: Style) -> String {
-    let md = style == Style::Markdown;
-    let mut out = String::new();
-    let zone: Tz = n.timezone.parse().unwrap_or(Tz::UTC);
-    let when = |t: DateTime<Utc>| {
-        format!(
-            "{} ({})",
-            t.with_timezone(&zone).format("%a %Y-%m-%d %H:%M %Z"),
-            t.format("%Y-%m-%d %H:%M UTC")
-        )
-    };
+/// An instant in `zone` and in UTC, as notices show times.
+fn when(zone: Tz, t: DateTime<Utc>) -> String {
+    format!(
+        "{} ({})",
+        t.with_timezone(&zone).format("%a %Y-%m-%d %H:%M %Z"),
+        t.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+/// Writes one `name: value` line of the header.
+fn field(out: &mut String, md: bool, name: &str, value: &str) {
+    if md {
+        let _ = writeln!(out, "- **{name}:** {value}");
+    } else {
+        let _ = writeln!(out, "{name:<15} {value}");
+    }
+}
+
+/// Writes a paragraph and the blank line after it.
+fn para(out: &mut String, text: &str) {
+    let _ = writeln!(out, "{text}\n");
+}
+
+/// Writes the title, underlined in text or as a heading in Markdown.
+fn title(out: &mut String, n: &Notice, md: bool) {
     let title = format!("Planned patching: {}", n.tier);
     if md {
         let _ = writeln!(out, "# {title}\n");
     } else {
         let _ = writeln!(out, "{title}\n{}\n", "=".repeat(title.chars().count()));
     }
-    let field = |out: &mut String, name: &str, value: &str| {
-        if md {
-            let _ = writeln!(out, "- **{name}:** {value}");
-        } else {
-            let _ = writeln!(out, "{name:<15} {value}");
-        }
-    };
+}
+
+/// Writes the recipient's fields, or says that nobody receives the notice.
+fn recipient(out: &mut String, n: &Notice, md: bool) {
     match &n.contact {
         Some(c) => {
             let get = |k: &str| c.get(k).map(String::as_str);
-            field(&mut out, "To", get("name").unwrap_or("(no name given)"));
+            field(out, md, "To", get("name").unwrap_or("(no name given)"));
             if let Some(p) = get("phone") {
-                field(&mut out, "Phone", p);
+                field(out, md, "Phone", p);
             }
             if let Some(e) = get("email") {
-                field(&mut out, "Email", e);
+                field(out, md, "Email", e);
             }
             for (k, v) in c.iter().filter(|(k, _)| !matches!(k.as_str(), "name" | "phone" | "email")) {
-                field(&mut out, k, v);
+                field(out, md, k, v);
             }
         }
         None => field(
-            &mut out,
+            out,
+            md,
             "To",
             &format!("nobody — tier `{}` has no contact in the policy, so this notice has no recipient; add `contact = {{ name = \"...\", phone = \"...\", email = \"...\" }}` to the tier", n.tier),
         ),
     }
+}
+
+/// Writes the sender, send-by time, host count and roles fields.
+fn facts(out: &mut String, n: &Notice, md: bool, zone: Tz) {
     if let Some(p) = &n.provider {
-        field(&mut out, "From", p);
+        field(out, md, "From", p);
     }
-    field(&mut out, "Send by", &when(n.notice_at));
-    field(&mut out, "Hosts", &n.hosts.to_string());
+    field(out, md, "Send by", &when(zone, n.notice_at));
+    field(out, md, "Hosts", &n.hosts.to_string());
     field(
-        &mut out,
+        out,
+        md,
         "Roles",
         &if n.roles.is_empty() {
             "none recorded".to_string()
@@ -274,18 +290,12 @@ pub fn render(n: &Notice, style: Style) -> String {
             n.roles.join(", ")
         },
     );
-    let total_s: i64 = n
-        .batches
-        .iter()
-        .map(|b| (b.end - b.start).num_seconds())
-        .sum();
-    let total_s = u64::try_from(total_s).unwrap_or(0);
-    let _ = writeln!(out);
-    let para = |out: &mut String, text: &str| {
-        let _ = writeln!(out, "{text}\n");
-    };
+}
+
+/// Writes the schedule: what is patched, then one line per batch.
+fn schedule(out: &mut String, n: &Notice, md: bool, zone: Tz) {
     para(
-        &mut out,
+        out,
         &format!(
             "We will patch {} host{} of tier {} in {} batch{}, at these times ({} and UTC):",
             n.hosts,
@@ -301,8 +311,8 @@ pub fn render(n: &Notice, style: Style) -> String {
             "{}batch {}: {} → {}, {} host{}",
             if md { "- " } else { "  " },
             b.batch,
-            when(b.start),
-            when(b.end),
+            when(zone, b.start),
+            when(zone, b.end),
             b.hosts,
             if b.hosts == 1 { "" } else { "s" }
         );
@@ -318,13 +328,21 @@ pub fn render(n: &Notice, style: Style) -> String {
         let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(out);
-    para(&mut out, &n.unavailability);
-    para(&mut out, &n.risk);
+}
+
+/// How long the work takes, and how much of it falls after hours.
+fn hours_paragraph(n: &Notice) -> String {
+    let total_s: i64 = n
+        .batches
+        .iter()
+        .map(|b| (b.end - b.start).num_seconds())
+        .sum();
+    let total_s = u64::try_from(total_s).unwrap_or(0);
     match (&n.business_hours, n.after_hours_s) {
         (Some(h), Some(after)) => {
             let regular = total_s.saturating_sub(after);
             let hours = format!("{} {} {}", h.days, h.hours, h.timezone);
-            let share = if after == 0 {
+            if after == 0 {
                 format!(
                     "All {} of the work falls inside business hours ({hours}).",
                     hours_text(total_s)
@@ -341,33 +359,33 @@ pub fn render(n: &Notice, style: Style) -> String {
                     hours_text(total_s),
                     hours_text(regular)
                 )
-            };
-            para(&mut out, &share);
+            }
         }
-        _ => para(
-            &mut out,
-            &format!("The work takes {} in total.", hours_text(total_s)),
-        ),
+        _ => format!("The work takes {} in total.", hours_text(total_s)),
     }
+}
+
+/// What the work costs, or that it costs money at all.
+fn cost_paragraph(n: &Notice) -> String {
     match &n.cost {
-        Some(c) => para(
-            &mut out,
-            &format!(
-                "Work in regular hours costs money, and work after hours costs more: this tier's work is charged {} {} ({} in business hours, {} after hours).",
-                c.amount,
-                c.currency,
-                hours_text(c.regular_s),
-                hours_text(c.after_hours_s)
-            ),
+        Some(c) => format!(
+            "Work in regular hours costs money, and work after hours costs more: this tier's work is charged {} {} ({} in business hours, {} after hours).",
+            c.amount,
+            c.currency,
+            hours_text(c.regular_s),
+            hours_text(c.after_hours_s)
         ),
-        None => para(
-            &mut out,
-            "Work in regular hours costs money, and work after hours may cost more.",
-        ),
+        None => {
+            "Work in regular hours costs money, and work after hours may cost more.".to_string()
+        }
     }
+}
+
+/// Writes whom to call if anything goes wrong, and the policy's footer.
+fn closing(out: &mut String, n: &Notice) {
     if let Some(phone) = &n.provider_phone {
         para(
-            &mut out,
+            out,
             &format!(
                 "If anything goes wrong, call {}{phone}.",
                 n.provider
@@ -377,8 +395,25 @@ pub fn render(n: &Notice, style: Style) -> String {
         );
     }
     if let Some(f) = &n.footer {
-        para(&mut out, f.trim_end());
+        para(out, f.trim_end());
     }
+}
+
+/// A notice as plain text or Markdown.
+pub fn render(n: &Notice, style: Style) -> String {
+    let md = style == Style::Markdown;
+    let mut out = String::new();
+    let zone: Tz = n.timezone.parse().unwrap_or(Tz::UTC);
+    title(&mut out, n, md);
+    recipient(&mut out, n, md);
+    facts(&mut out, n, md, zone);
+    let _ = writeln!(out);
+    schedule(&mut out, n, md, zone);
+    para(&mut out, &n.unavailability);
+    para(&mut out, &n.risk);
+    para(&mut out, &hours_paragraph(n));
+    para(&mut out, &cost_paragraph(n));
+    closing(&mut out, n);
     while out.ends_with("\n\n") {
         out.pop();
     }

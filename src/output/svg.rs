@@ -18,7 +18,7 @@ use chrono_tz::Tz;
 
 use crate::rollout::calendar::Availability;
 use crate::rollout::hours_text;
-use crate::rollout::Plan;
+use crate::rollout::{Plan, TierPlan};
 
 const WIDTH: f64 = 1600.0;
 const LABEL: f64 = 320.0;
@@ -191,8 +191,20 @@ fn mondays(zone: Tz, t0: DateTime<Utc>, t1: DateTime<Utc>) -> Vec<(DateTime<Utc>
     out
 }
 
-/// The plan as an SVG document.
-pub fn timeline(plan: &Plan) -> String {
+/// Where everything goes: zone, time range, axis and picture size.
+struct Layout {
+    zone: Tz,
+    t0: DateTime<Utc>,
+    t1: DateTime<Utc>,
+    last: DateTime<Utc>,
+    raw_span: i64,
+    axis: Axis,
+    bottom: f64,
+    height: f64,
+}
+
+/// Computes the zone, time range, axis scale and picture size of a plan.
+fn layout(plan: &Plan) -> Layout {
     let zone: Tz = plan.timezone.parse().unwrap_or(Tz::UTC);
     let t0 = plan.start;
     let last = plan
@@ -218,7 +230,21 @@ pub fn timeline(plan: &Plan) -> String {
     let rows = plan.tiers.len().max(1) as f64;
     let bottom = TOP + rows * ROW;
     let height = bottom + 70.0;
-    let mut s = String::new();
+    Layout {
+        zone,
+        t0,
+        t1,
+        last,
+        raw_span,
+        axis,
+        bottom,
+        height,
+    }
+}
+
+/// Writes the SVG root element, pattern definitions, background and title lines.
+fn header(s: &mut String, plan: &Plan, l: &Layout) {
+    let height = l.height;
     let _ = writeln!(
         s,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="13">"#
@@ -248,16 +274,19 @@ pub fn timeline(plan: &Plan) -> String {
     let _ = writeln!(
         s,
         r##"<text x="16" y="50" fill="#444">{} to {} · times in {}</text>"##,
-        t0.with_timezone(&zone).format("%a %Y-%m-%d %H:%M %Z"),
-        last.with_timezone(&zone).format("%a %Y-%m-%d %H:%M %Z"),
+        l.t0.with_timezone(&l.zone).format("%a %Y-%m-%d %H:%M %Z"),
+        l.last.with_timezone(&l.zone).format("%a %Y-%m-%d %H:%M %Z"),
         esc(&plan.timezone)
     );
+}
 
-    // Axis and grid: weeks (Mondays) under months on long plans.
+/// Writes the axis and grid: weeks (Mondays) under months on long plans.
+fn grid(s: &mut String, l: &Layout) {
+    let (zone, t0, t1, bottom) = (l.zone, l.t0, l.t1, l.bottom);
     // (Beyond about eight months, weekly labels would collide: months only.)
     if (100..=250).contains(&(t1 - t0).num_days()) {
         for (t, label) in mondays(zone, t0, t1) {
-            let x = axis.x(t);
+            let x = l.axis.x(t);
             let _ = writeln!(
                 s,
                 r##"<line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{bottom:.1}" stroke="#f0f0f0"/><text x="{x:.1}" y="{}" text-anchor="middle" fill="#777" font-size="10">{label}</text>"##,
@@ -267,7 +296,7 @@ pub fn timeline(plan: &Plan) -> String {
         }
     }
     for (t, label) in ticks(zone, t0, t1) {
-        let x = axis.x(t);
+        let x = l.axis.x(t);
         let _ = writeln!(
             s,
             r##"<line x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{bottom:.1}" stroke="#e2e2e2"/><text x="{x:.1}" y="{}" text-anchor="middle" fill="#333" font-size="12">{}</text>"##,
@@ -276,175 +305,208 @@ pub fn timeline(plan: &Plan) -> String {
             esc(&label)
         );
     }
+}
 
-    // Rows.
-    for (r, tier) in plan.tiers.iter().enumerate() {
-        let y = TOP + r as f64 * ROW;
-        let bar_y = y + (ROW - BAR) / 2.0;
-        let color = COLORS.get(r % COLORS.len()).copied().unwrap_or("#1f77b4");
-        if r % 2 == 1 {
-            let _ = writeln!(
-                s,
-                r##"<rect x="0" y="{y:.1}" width="{WIDTH}" height="{ROW}" fill="#fafafa"/>"##
-            );
-        }
-        let _ = writeln!(s, r#"<g class="tier" data-tier="{}">"#, esc(&tier.name));
+/// Writes a tier row's stripe, name and summary line.
+fn row_labels(s: &mut String, r: usize, y: f64, tier: &TierPlan) {
+    if r % 2 == 1 {
         let _ = writeln!(
             s,
-            r#"<text x="16" y="{:.1}" font-weight="bold" font-size="14">{}</text>"#,
-            y + 24.0,
-            esc(&tier.name)
+            r##"<rect x="0" y="{y:.1}" width="{WIDTH}" height="{ROW}" fill="#fafafa"/>"##
         );
-        let mut sub = format!(
-            "{} hosts · {} batch{} · {}",
-            tier.hosts.len(),
-            tier.batches.len(),
-            if tier.batches.len() == 1 { "" } else { "es" },
-            tier.window.name
-        );
-        if let Some(a) = tier.after_hours_s {
-            let _ = write!(sub, " · {} after hours", hours_text(a));
-        }
-        let _ = writeln!(
-            s,
-            r##"<text x="16" y="{:.1}" fill="#555" font-size="12">{}</text>"##,
-            y + 42.0,
-            esc(&sub)
-        );
-        // Window occurrences behind the bars.
-        if let Some(Availability::Window(w)) = tier.window.availability() {
-            let shades: Vec<_> = w
-                .occurrences(t0)
-                .take_while(|o| o.start < t1)
-                .take(MAX_SHADES)
-                .collect();
-            for o in shades {
-                let x = axis.x(o.start);
-                let width = (axis.x(o.end) - x).max(1.0);
-                let _ = writeln!(
-                    s,
-                    r##"<rect class="window" x="{x:.2}" y="{:.1}" width="{width:.2}" height="{:.1}" fill="{color}" fill-opacity="0.12"/>"##,
-                    y + 6.0,
-                    ROW - 12.0
-                );
-            }
-        }
-        // Waiting from ready to the first batch (notice, approval, window).
-        if let Some(first) = tier.batches.first() {
-            let (a, b) = (axis.x(tier.ready), axis.x(first.start));
-            if b - a > 1.0 {
-                let _ = writeln!(
-                    s,
-                    r##"<rect class="wait" x="{a:.2}" y="{:.1}" width="{:.2}" height="6" fill="url(#wait)"><title>{} ready {}; first batch {}</title></rect>"##,
-                    bar_y + BAR / 2.0 - 3.0,
-                    b - a,
-                    esc(&tier.name),
-                    rfc3339(tier.ready),
-                    rfc3339(first.start)
-                );
-            }
-        }
-        // Soak after the tier finishes.
-        if tier.soak > TimeDelta::zero() && !tier.batches.is_empty() {
-            let a = axis.x(tier.finish);
-            let b = axis.x(tier
-                .finish
-                .checked_add_signed(tier.soak)
-                .unwrap_or(tier.finish));
-            let _ = writeln!(
-                s,
-                r##"<rect class="soak" x="{a:.2}" y="{:.1}" width="{:.2}" height="4" fill="{color}" fill-opacity="0.45"><title>{}: soak {} until {}</title></rect>"##,
-                bar_y + BAR + 3.0,
-                (b - a).max(1.0),
-                esc(&tier.name),
-                hours_text(u64::try_from(tier.soak.num_seconds()).unwrap_or(0)),
-                rfc3339(
-                    tier.finish
-                        .checked_add_signed(tier.soak)
-                        .unwrap_or(tier.finish)
-                )
-            );
-        }
-        let tz: Tz = tier.timezone.parse().unwrap_or(zone);
-        for (i, b) in tier.batches.iter().enumerate() {
-            let x = axis.x(b.start);
-            let width = (axis.x(b.end) - x).max(MIN_BAR);
-            let mut tip = format!(
-                "{} batch {}: {} → {}, {} hosts",
-                tier.name,
-                i + 1,
-                b.start.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
-                b.end.with_timezone(&tz).format("%H:%M %Z"),
-                b.hosts.len()
-            );
-            if let Some(a) = b.after_hours_s {
-                let _ = write!(tip, ", {} after hours", hours_text(a));
-            }
-            if let Some(c) = &b.cost {
-                let _ = write!(tip, ", {} {}", c.amount, c.currency);
-            }
-            let _ = writeln!(
-                s,
-                r##"<rect class="batch" data-tier="{}" data-batch="{}" data-start="{}" data-end="{}" x="{x:.2}" y="{bar_y:.1}" width="{width:.2}" height="{BAR}" fill="{color}" stroke="#ffffff" stroke-width="0.5"><title>{}</title></rect>"##,
-                esc(&tier.name),
-                i + 1,
-                rfc3339(b.start),
-                rfc3339(b.end),
-                esc(&tip)
-            );
-        }
-        // Markers last, so that bars do not hide them.
-        if tier.approval {
-            let x = axis.x(tier.ready);
-            let _ = writeln!(
-                s,
-                r##"<path class="approval" d="M{x:.1} {:.1} l6 6 l-6 6 l-6 -6 z" fill="#ffbf00" stroke="#7a5c00"><title>{}: waits for approval at {}</title></path>"##,
-                bar_y + BAR / 2.0 - 6.0,
-                esc(&tier.name),
-                rfc3339(tier.ready)
-            );
-        }
-        if let Some(n) = tier.notice {
-            let x = axis.x(n);
-            let _ = writeln!(
-                s,
-                r##"<path class="notice" d="M{x:.1} {:.1} l5 -8 l-10 0 z" fill="#555"><title>{}: notice to {} at {}</title></path>"##,
-                bar_y - 1.0,
-                esc(&tier.name),
-                esc(tier
-                    .contact
-                    .get("name")
-                    .map_or("(no contact)", String::as_str)),
-                rfc3339(n)
-            );
-        }
-        if let Some(lastb) = tier.batches.last() {
-            let x = axis.x(lastb.end) + MIN_BAR + 4.0;
-            let _ = writeln!(
-                s,
-                r##"<text x="{x:.1}" y="{:.1}" fill="#333" font-size="11">{}</text>"##,
-                bar_y + BAR / 2.0 + 4.0,
-                lastb
-                    .end
-                    .with_timezone(&tz)
-                    .format(if raw_span > 2 * 86_400 {
-                        "%d %b"
-                    } else {
-                        "%H:%M"
-                    })
-            );
-        } else {
-            let _ = writeln!(
-                s,
-                r##"<text x="{:.1}" y="{:.1}" fill="#888" font-size="12" font-style="italic">no hosts</text>"##,
-                LABEL + 8.0,
-                bar_y + BAR / 2.0 + 4.0
-            );
-        }
-        s.push_str("</g>\n");
     }
+    let _ = writeln!(s, r#"<g class="tier" data-tier="{}">"#, esc(&tier.name));
+    let _ = writeln!(
+        s,
+        r#"<text x="16" y="{:.1}" font-weight="bold" font-size="14">{}</text>"#,
+        y + 24.0,
+        esc(&tier.name)
+    );
+    let mut sub = format!(
+        "{} hosts · {} batch{} · {}",
+        tier.hosts.len(),
+        tier.batches.len(),
+        if tier.batches.len() == 1 { "" } else { "es" },
+        tier.window.name
+    );
+    if let Some(a) = tier.after_hours_s {
+        let _ = write!(sub, " · {} after hours", hours_text(a));
+    }
+    let _ = writeln!(
+        s,
+        r##"<text x="16" y="{:.1}" fill="#555" font-size="12">{}</text>"##,
+        y + 42.0,
+        esc(&sub)
+    );
+}
 
-    // Blackouts over every row.
+/// Shades a tier's window occurrences behind its bars.
+fn window_shades(s: &mut String, tier: &TierPlan, y: f64, color: &str, l: &Layout) {
+    if let Some(Availability::Window(w)) = tier.window.availability() {
+        let shades: Vec<_> = w
+            .occurrences(l.t0)
+            .take_while(|o| o.start < l.t1)
+            .take(MAX_SHADES)
+            .collect();
+        for o in shades {
+            let x = l.axis.x(o.start);
+            let width = (l.axis.x(o.end) - x).max(1.0);
+            let _ = writeln!(
+                s,
+                r##"<rect class="window" x="{x:.2}" y="{:.1}" width="{width:.2}" height="{:.1}" fill="{color}" fill-opacity="0.12"/>"##,
+                y + 6.0,
+                ROW - 12.0
+            );
+        }
+    }
+}
+
+/// Draws the wait from ready to the first batch and the soak after the tier finishes.
+fn waits(s: &mut String, tier: &TierPlan, bar_y: f64, color: &str, axis: &Axis) {
+    // Waiting from ready to the first batch (notice, approval, window).
+    if let Some(first) = tier.batches.first() {
+        let (a, b) = (axis.x(tier.ready), axis.x(first.start));
+        if b - a > 1.0 {
+            let _ = writeln!(
+                s,
+                r##"<rect class="wait" x="{a:.2}" y="{:.1}" width="{:.2}" height="6" fill="url(#wait)"><title>{} ready {}; first batch {}</title></rect>"##,
+                bar_y + BAR / 2.0 - 3.0,
+                b - a,
+                esc(&tier.name),
+                rfc3339(tier.ready),
+                rfc3339(first.start)
+            );
+        }
+    }
+    // Soak after the tier finishes.
+    if tier.soak > TimeDelta::zero() && !tier.batches.is_empty() {
+        let a = axis.x(tier.finish);
+        let b = axis.x(tier
+            .finish
+            .checked_add_signed(tier.soak)
+            .unwrap_or(tier.finish));
+        let _ = writeln!(
+            s,
+            r##"<rect class="soak" x="{a:.2}" y="{:.1}" width="{:.2}" height="4" fill="{color}" fill-opacity="0.45"><title>{}: soak {} until {}</title></rect>"##,
+            bar_y + BAR + 3.0,
+            (b - a).max(1.0),
+            esc(&tier.name),
+            hours_text(u64::try_from(tier.soak.num_seconds()).unwrap_or(0)),
+            rfc3339(
+                tier.finish
+                    .checked_add_signed(tier.soak)
+                    .unwrap_or(tier.finish)
+            )
+        );
+    }
+}
+
+/// Draws one bar per batch, each with a tooltip giving its times, hosts and cost.
+fn batch_bars(s: &mut String, tier: &TierPlan, tz: Tz, bar_y: f64, color: &str, axis: &Axis) {
+    for (i, b) in tier.batches.iter().enumerate() {
+        let x = axis.x(b.start);
+        let width = (axis.x(b.end) - x).max(MIN_BAR);
+        let mut tip = format!(
+            "{} batch {}: {} → {}, {} hosts",
+            tier.name,
+            i + 1,
+            b.start.with_timezone(&tz).format("%a %Y-%m-%d %H:%M %Z"),
+            b.end.with_timezone(&tz).format("%H:%M %Z"),
+            b.hosts.len()
+        );
+        if let Some(a) = b.after_hours_s {
+            let _ = write!(tip, ", {} after hours", hours_text(a));
+        }
+        if let Some(c) = &b.cost {
+            let _ = write!(tip, ", {} {}", c.amount, c.currency);
+        }
+        let _ = writeln!(
+            s,
+            r##"<rect class="batch" data-tier="{}" data-batch="{}" data-start="{}" data-end="{}" x="{x:.2}" y="{bar_y:.1}" width="{width:.2}" height="{BAR}" fill="{color}" stroke="#ffffff" stroke-width="0.5"><title>{}</title></rect>"##,
+            esc(&tier.name),
+            i + 1,
+            rfc3339(b.start),
+            rfc3339(b.end),
+            esc(&tip)
+        );
+    }
+}
+
+/// Draws the approval and notice markers of a tier.
+fn markers(s: &mut String, tier: &TierPlan, bar_y: f64, axis: &Axis) {
+    if tier.approval {
+        let x = axis.x(tier.ready);
+        let _ = writeln!(
+            s,
+            r##"<path class="approval" d="M{x:.1} {:.1} l6 6 l-6 6 l-6 -6 z" fill="#ffbf00" stroke="#7a5c00"><title>{}: waits for approval at {}</title></path>"##,
+            bar_y + BAR / 2.0 - 6.0,
+            esc(&tier.name),
+            rfc3339(tier.ready)
+        );
+    }
+    if let Some(n) = tier.notice {
+        let x = axis.x(n);
+        let _ = writeln!(
+            s,
+            r##"<path class="notice" d="M{x:.1} {:.1} l5 -8 l-10 0 z" fill="#555"><title>{}: notice to {} at {}</title></path>"##,
+            bar_y - 1.0,
+            esc(&tier.name),
+            esc(tier
+                .contact
+                .get("name")
+                .map_or("(no contact)", String::as_str)),
+            rfc3339(n)
+        );
+    }
+}
+
+/// Labels the end of a tier's last batch, or says the tier has no hosts.
+fn end_label(s: &mut String, tier: &TierPlan, tz: Tz, bar_y: f64, l: &Layout) {
+    if let Some(lastb) = tier.batches.last() {
+        let x = l.axis.x(lastb.end) + MIN_BAR + 4.0;
+        let _ = writeln!(
+            s,
+            r##"<text x="{x:.1}" y="{:.1}" fill="#333" font-size="11">{}</text>"##,
+            bar_y + BAR / 2.0 + 4.0,
+            lastb
+                .end
+                .with_timezone(&tz)
+                .format(if l.raw_span > 2 * 86_400 {
+                    "%d %b"
+                } else {
+                    "%H:%M"
+                })
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" fill="#888" font-size="12" font-style="italic">no hosts</text>"##,
+            LABEL + 8.0,
+            bar_y + BAR / 2.0 + 4.0
+        );
+    }
+}
+
+/// Writes the row of tier `r`: labels, window shading, waits, batch bars and markers.
+fn tier_row(s: &mut String, r: usize, tier: &TierPlan, l: &Layout) {
+    let y = TOP + r as f64 * ROW;
+    let bar_y = y + (ROW - BAR) / 2.0;
+    let color = COLORS.get(r % COLORS.len()).copied().unwrap_or("#1f77b4");
+    row_labels(s, r, y, tier);
+    // Window occurrences behind the bars.
+    window_shades(s, tier, y, color, l);
+    waits(s, tier, bar_y, color, &l.axis);
+    let tz: Tz = tier.timezone.parse().unwrap_or(l.zone);
+    batch_bars(s, tier, tz, bar_y, color, &l.axis);
+    // Markers last, so that bars do not hide them.
+    markers(s, tier, bar_y, &l.axis);
+    end_label(s, tier, tz, bar_y, l);
+    s.push_str("</g>\n");
+}
+
+/// Hatches the blackouts across every row.
+fn blackouts(s: &mut String, plan: &Plan, l: &Layout) {
+    let (zone, t0, t1, bottom) = (l.zone, l.t0, l.t1, l.bottom);
     for b in &plan.blackouts {
         let (Some(from), Some(to)) = (midnight(zone, b.from), midnight(zone, b.to)) else {
             continue;
@@ -452,8 +514,8 @@ pub fn timeline(plan: &Plan) -> String {
         if to <= t0 || from >= t1 {
             continue;
         }
-        let a = axis.x(from.max(t0));
-        let w = (axis.x(to.min(t1)) - a).max(1.0);
+        let a = l.axis.x(from.max(t0));
+        let w = (l.axis.x(to.min(t1)) - a).max(1.0);
         let _ = writeln!(
             s,
             r##"<g class="blackout"><rect x="{a:.2}" y="{TOP}" width="{w:.2}" height="{:.1}" fill="url(#hatch)" fill-opacity="0.55"><title>blackout {}: {} to {} (exclusive)</title></rect><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="#444">{}</text></g>"##,
@@ -466,8 +528,10 @@ pub fn timeline(plan: &Plan) -> String {
             esc(&format!("blackout: {}", b.name))
         );
     }
+}
 
-    // Legend.
+/// Writes the legend under the rows.
+fn legend(s: &mut String, bottom: f64) {
     let ly = bottom + 44.0;
     let _ = writeln!(
         s,
@@ -480,6 +544,19 @@ pub fn timeline(plan: &Plan) -> String {
         ly + 2.0,
         ly - 10.0
     );
+}
+
+/// The plan as an SVG document.
+pub fn timeline(plan: &Plan) -> String {
+    let l = layout(plan);
+    let mut s = String::new();
+    header(&mut s, plan, &l);
+    grid(&mut s, &l);
+    for (r, tier) in plan.tiers.iter().enumerate() {
+        tier_row(&mut s, r, tier, &l);
+    }
+    blackouts(&mut s, plan, &l);
+    legend(&mut s, l.bottom);
     s.push_str("</svg>\n");
     s
 }

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::progress::Progress;
+use super::progress::{Progress, TierProgress};
 use super::state::plan_blackouts;
 use super::{plus, ts, Rollout};
 use crate::rollout::calendar::{self, earliest_slot, Availability, Blackouts, HORIZON_DAYS};
+use crate::rollout::plan::TierPlan;
 
 /// What a patch tool should do now. Batches are numbered from 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +234,7 @@ impl Progress {
         }
     }
 
+    /// What tier `i` should do at `now`, if anything.
     fn tier_action<E>(
         &self,
         i: usize,
@@ -244,60 +246,17 @@ impl Progress {
         let (Some(tier), Some(run)) = (self.plan.tiers.get(i), self.tiers.get(i)) else {
             return Ok(None);
         };
-        let name = tier.name.clone();
-        if let Some(finished) = view.finished {
-            // An empty tier finishes when it is ready, which may be later.
-            return Ok((finished > now).then(|| Action::Wait {
-                tier: Some(name.clone()),
-                batch: None,
-                until: finished,
-                reason: format!("tier `{name}` has no hosts; it finishes when it is ready"),
-            }));
+        if let Some(decided) = settled(i, tier, run, view, now, hosts)? {
+            return Ok(decided);
         }
-        if let Some(h) = &run.halted {
-            let pending = match (view.current, run.current.began) {
-                (Some(b), Some(_)) => hosts(i, b)?.1,
-                _ => Vec::new(),
-            };
-            return Ok(Some(Action::Halted {
-                tier: Some(name),
-                reason: format!("halted at {}: {}", ts(h.at), h.reason),
-                aborted: false,
-                pending,
-            }));
-        }
-        if view.blocked_by.is_some() {
-            // The halted tier in the way reports its own state.
-            return Ok(None);
-        }
-        if !view.preds_finished || view.ready.as_ref().is_some_and(|(r, _)| now < *r) {
-            // Not ready yet, but the notice runs on the plan's schedule
-            // (rule 9: the plan is what runs): it goes out at the planned
-            // instant even while earlier tiers are still at work, so the
-            // tier is not a whole notice period late. Its first batch still
-            // waits for the notice period after the notice went out.
-            if run.notified.is_none() && tier.notice_period > TimeDelta::zero() {
-                if let (Some(due), Some(first)) = (tier.notice, run.first_start) {
-                    if now >= due {
-                        let contact = contact_text(&tier.contact);
-                        return Ok(Some(Action::Notify {
-                            reason: format!(
-                                "tell {contact} that tier `{name}` ({} hosts) is planned to start at {}",
-                                run.hosts,
-                                ts(first)
-                            ),
-                            tier: name,
-                            until: first,
-                            contact: tier.contact.clone(),
-                        }));
-                    }
-                }
-            }
+        if let Some(notify) = planned_notice(tier, run, view, now) {
+            return Ok(Some(notify));
         }
         if !view.preds_finished {
             // The tier in the way reports its own state.
             return Ok(None);
         }
+        let name = tier.name.clone();
         let Some((ready, why)) = view.ready.clone() else {
             return Ok(None);
         };
@@ -326,58 +285,14 @@ impl Progress {
             availability,
             blackouts: blackouts.clone(),
         };
-        let contact = contact_text(&tier.contact);
         let Some(notified) = &run.notified else {
-            let from = base.max(plus(now, tier.notice_period));
-            let Some(first) = calendar.slot(from, tier.batch_duration) else {
-                return Ok(Some(no_slot(&name, &tier.window.name, from)));
-            };
-            let due = plus(first, -tier.notice_period);
-            if now >= due {
-                return Ok(Some(Action::Notify {
-                    reason: format!(
-                        "tell {contact} that tier `{name}` ({} hosts) starts at {}",
-                        run.hosts,
-                        ts(first)
-                    ),
-                    tier: name,
-                    until: first,
-                    contact: tier.contact.clone(),
-                }));
-            }
-            return Ok(Some(Action::Wait {
-                reason: format!(
-                    "the notice to {contact} for tier `{name}` is due at {}, {} before its first batch at {}",
-                    ts(due),
-                    calendar::format_duration(tier.notice_period),
-                    ts(first)
-                ),
-                tier: Some(name),
-                batch: None,
-                until: due,
-            }));
+            return Ok(Some(notice_due(tier, run, &calendar, base, now)));
         };
         let Some(b) = view.current else {
             return Ok(None);
         };
-        let size = run.current_size();
         if let Some(began) = run.current.began {
-            let (batch_hosts, pending) = hosts(i, b)?;
-            return Ok(Some(Action::Start {
-                reason: format!(
-                    "batch {} of tier `{name}` began at {}; {} of {} results are in",
-                    b + 1,
-                    ts(began),
-                    run.current.results,
-                    size
-                ),
-                tier: name,
-                batch: b + 1,
-                hosts: batch_hosts,
-                pending,
-                began: Some(began),
-                until: plus(began, tier.batch_duration),
-            }));
+            return running_batch(i, b, began, tier, run, hosts).map(Some);
         }
         // Not before the notice period has passed, nor before the batch
         // before it has every result.
@@ -386,46 +301,18 @@ impl Progress {
             .previous_last_at
             .map_or(base, |d| d.max(base))
             .max(after_notice);
-        let from = not_before.max(now);
-        let Some(slot) = calendar.slot(from, tier.batch_duration) else {
-            return Ok(Some(no_slot(&name, &tier.window.name, from)));
-        };
-        if slot == now {
-            let (batch_hosts, pending) = hosts(i, b)?;
-            return Ok(Some(Action::Start {
-                reason: format!(
-                    "batch {} of tier `{name}` fits now ({} hosts, {})",
-                    b + 1,
-                    size,
-                    calendar::format_duration(tier.batch_duration)
-                ),
-                tier: name,
-                batch: b + 1,
-                hosts: batch_hosts,
-                pending,
-                began: None,
-                until: plus(now, tier.batch_duration),
-            }));
-        }
-        let reason = if from > now && from == slot {
-            if from == after_notice {
-                format!(
-                    "the notice period ({}) of tier `{name}` runs until {}",
-                    calendar::format_duration(tier.notice_period),
-                    ts(from)
-                )
-            } else {
-                format!("batch {} of tier `{name}` may start at {}", b + 1, ts(from))
-            }
-        } else {
-            calendar.why_later(&tier.window.name, from, slot, tier.batch_duration)
-        };
-        Ok(Some(Action::Wait {
-            tier: Some(name),
-            batch: Some(b + 1),
-            until: slot,
-            reason,
-        }))
+        next_batch(
+            i,
+            b,
+            tier,
+            run,
+            &calendar,
+            not_before,
+            after_notice,
+            now,
+            hosts,
+        )
+        .map(Some)
     }
 
     /// Facts about each tier, in rollout order (predecessors come first).
@@ -563,6 +450,223 @@ impl TierCalendar {
             calendar::format_duration(length),
             ts(slot)
         )
+    }
+}
+
+/// The early exits of a tier: `Some` with the decision when the tier has
+/// finished, is halted, or is blocked by a halted tier; `None` otherwise.
+fn settled<E>(
+    i: usize,
+    tier: &TierPlan,
+    run: &TierProgress,
+    view: &View,
+    now: DateTime<Utc>,
+    hosts: &mut impl FnMut(usize, usize) -> Result<BatchHosts, E>,
+) -> Result<Option<Option<Action>>, E> {
+    let name = tier.name.clone();
+    if let Some(finished) = view.finished {
+        // An empty tier finishes when it is ready, which may be later.
+        return Ok(Some((finished > now).then(|| Action::Wait {
+            tier: Some(name.clone()),
+            batch: None,
+            until: finished,
+            reason: format!("tier `{name}` has no hosts; it finishes when it is ready"),
+        })));
+    }
+    if let Some(h) = &run.halted {
+        let pending = match (view.current, run.current.began) {
+            (Some(b), Some(_)) => hosts(i, b)?.1,
+            _ => Vec::new(),
+        };
+        return Ok(Some(Some(Action::Halted {
+            tier: Some(name),
+            reason: format!("halted at {}: {}", ts(h.at), h.reason),
+            aborted: false,
+            pending,
+        })));
+    }
+    if view.blocked_by.is_some() {
+        // The halted tier in the way reports its own state.
+        return Ok(Some(None));
+    }
+    Ok(None)
+}
+
+/// The notice of a tier that is not ready yet, once its planned instant
+/// has come.
+fn planned_notice(
+    tier: &TierPlan,
+    run: &TierProgress,
+    view: &View,
+    now: DateTime<Utc>,
+) -> Option<Action> {
+    if !view.preds_finished || view.ready.as_ref().is_some_and(|(r, _)| now < *r) {
+        // Not ready yet, but the notice runs on the plan's schedule
+        // (rule 9: the plan is what runs): it goes out at the planned
+        // instant even while earlier tiers are still at work, so the
+        // tier is not a whole notice period late. Its first batch still
+        // waits for the notice period after the notice went out.
+        if run.notified.is_none() && tier.notice_period > TimeDelta::zero() {
+            if let (Some(due), Some(first)) = (tier.notice, run.first_start) {
+                if now >= due {
+                    let name = tier.name.clone();
+                    let contact = contact_text(&tier.contact);
+                    return Some(Action::Notify {
+                        reason: format!(
+                            "tell {contact} that tier `{name}` ({} hosts) is planned to start at {}",
+                            run.hosts,
+                            ts(first)
+                        ),
+                        tier: name,
+                        until: first,
+                        contact: tier.contact.clone(),
+                    });
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A ready tier that has not been notified: notify now, or wait until the
+/// notice is due before its first slot.
+fn notice_due(
+    tier: &TierPlan,
+    run: &TierProgress,
+    calendar: &TierCalendar,
+    base: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Action {
+    let name = tier.name.clone();
+    let contact = contact_text(&tier.contact);
+    let from = base.max(plus(now, tier.notice_period));
+    let Some(first) = calendar.slot(from, tier.batch_duration) else {
+        return no_slot(&name, &tier.window.name, from);
+    };
+    let due = plus(first, -tier.notice_period);
+    if now >= due {
+        return Action::Notify {
+            reason: format!(
+                "tell {contact} that tier `{name}` ({} hosts) starts at {}",
+                run.hosts,
+                ts(first)
+            ),
+            tier: name,
+            until: first,
+            contact: tier.contact.clone(),
+        };
+    }
+    Action::Wait {
+        reason: format!(
+            "the notice to {contact} for tier `{name}` is due at {}, {} before its first batch at {}",
+            ts(due),
+            calendar::format_duration(tier.notice_period),
+            ts(first)
+        ),
+        tier: Some(name),
+        batch: None,
+        until: due,
+    }
+}
+
+/// The batch `b` (0-based) that began at `began` and still waits for results.
+fn running_batch<E>(
+    i: usize,
+    b: usize,
+    began: DateTime<Utc>,
+    tier: &TierPlan,
+    run: &TierProgress,
+    hosts: &mut impl FnMut(usize, usize) -> Result<BatchHosts, E>,
+) -> Result<Action, E> {
+    let name = tier.name.clone();
+    let (batch_hosts, pending) = hosts(i, b)?;
+    Ok(Action::Start {
+        reason: format!(
+            "batch {} of tier `{name}` began at {}; {} of {} results are in",
+            b + 1,
+            ts(began),
+            run.current.results,
+            run.current_size()
+        ),
+        tier: name,
+        batch: b + 1,
+        hosts: batch_hosts,
+        pending,
+        began: Some(began),
+        until: plus(began, tier.batch_duration),
+    })
+}
+
+/// The next batch `b` (0-based), not before `not_before`: start it if it
+/// fits now, or wait for its slot.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the tier's state as `tier_action` derived it, passed explicitly rather than bundled for one caller"
+)]
+fn next_batch<E>(
+    i: usize,
+    b: usize,
+    tier: &TierPlan,
+    run: &TierProgress,
+    calendar: &TierCalendar,
+    not_before: DateTime<Utc>,
+    after_notice: DateTime<Utc>,
+    now: DateTime<Utc>,
+    hosts: &mut impl FnMut(usize, usize) -> Result<BatchHosts, E>,
+) -> Result<Action, E> {
+    let name = tier.name.clone();
+    let from = not_before.max(now);
+    let Some(slot) = calendar.slot(from, tier.batch_duration) else {
+        return Ok(no_slot(&name, &tier.window.name, from));
+    };
+    if slot == now {
+        let (batch_hosts, pending) = hosts(i, b)?;
+        return Ok(Action::Start {
+            reason: format!(
+                "batch {} of tier `{name}` fits now ({} hosts, {})",
+                b + 1,
+                run.current_size(),
+                calendar::format_duration(tier.batch_duration)
+            ),
+            tier: name,
+            batch: b + 1,
+            hosts: batch_hosts,
+            pending,
+            began: None,
+            until: plus(now, tier.batch_duration),
+        });
+    }
+    Ok(Action::Wait {
+        reason: wait_reason(b, tier, calendar, from, slot, after_notice, now),
+        tier: Some(name),
+        batch: Some(b + 1),
+        until: slot,
+    })
+}
+
+/// Why batch `b` (0-based) waits from `from` until `slot`.
+fn wait_reason(
+    b: usize,
+    tier: &TierPlan,
+    calendar: &TierCalendar,
+    from: DateTime<Utc>,
+    slot: DateTime<Utc>,
+    after_notice: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> String {
+    let name = &tier.name;
+    if from > now && from == slot {
+        if from == after_notice {
+            format!(
+                "the notice period ({}) of tier `{name}` runs until {}",
+                calendar::format_duration(tier.notice_period),
+                ts(from)
+            )
+        } else {
+            format!("batch {} of tier `{name}` may start at {}", b + 1, ts(from))
+        }
+    } else {
+        calendar.why_later(&tier.window.name, from, slot, tier.batch_duration)
     }
 }
 

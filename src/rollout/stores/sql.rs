@@ -238,6 +238,51 @@ struct BatchTerms {
     cost: Option<crate::rollout::Cost>,
 }
 
+/// The plan's long lists, with each batch's terms when the plan was priced.
+fn plan_lists(plan: &Plan) -> PlanLists {
+    let priced = plan
+        .tiers
+        .iter()
+        .flat_map(|t| &t.batches)
+        .any(|b| b.after_hours_s.is_some() || b.cost.is_some());
+    PlanLists {
+        unassigned: plan.unassigned.clone(),
+        overlaps: plan.overlaps.clone(),
+        batch_terms: if priced {
+            plan.tiers
+                .iter()
+                .map(|t| {
+                    t.batches
+                        .iter()
+                        .map(|b| BatchTerms {
+                            after_hours_s: b.after_hours_s,
+                            cost: b.cost.clone(),
+                        })
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// One run per tier of `plan`, with the sign-offs of `progress` and no batches yet.
+fn empty_runs(plan: &Plan, progress: &Progress) -> Vec<TierRun> {
+    plan.tiers
+        .iter()
+        .zip(&progress.tiers)
+        .map(|(t, p)| TierRun {
+            name: t.name.clone(),
+            notified: p.notified.clone(),
+            approved: p.approved.clone(),
+            halted: p.halted.clone(),
+            resumed: p.resumed.clone(),
+            batches: Vec::new(),
+        })
+        .collect()
+}
+
 const TIER_COLUMNS: &str = "idx, name, sizes, hosts, first_start, notified, approved, halted, resumed, results, failures, last_at, done, current_began, current_results, current_last_at, previous_last_at";
 
 impl<C: Conn> SqlStore<C> {
@@ -569,34 +614,27 @@ impl<C: Conn> SqlStore<C> {
         Ok(())
     }
 
+    /// Stores a new rollout under `name`: its row, then its tiers,
+    /// batches, hosts and events.
     fn insert_rollout(&mut self, name: &str, rollout: &Rollout) -> Result<(), StorageError> {
         let progress = rollout.progress();
         let plan = rollout.plan();
-        let priced = plan
-            .tiers
-            .iter()
-            .flat_map(|t| &t.batches)
-            .any(|b| b.after_hours_s.is_some() || b.cost.is_some());
-        let lists = PlanLists {
-            unassigned: plan.unassigned.clone(),
-            overlaps: plan.overlaps.clone(),
-            batch_terms: if priced {
-                plan.tiers
-                    .iter()
-                    .map(|t| {
-                        t.batches
-                            .iter()
-                            .map(|b| BatchTerms {
-                                after_hours_s: b.after_hours_s,
-                                cost: b.cost.clone(),
-                            })
-                            .collect()
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            },
-        };
+        let id = self.insert_rollout_row(name, &progress, plan)?;
+        self.insert_tiers(id, plan, &progress)?;
+        let runs = rollout.tiers();
+        self.insert_batches(id, plan, runs)?;
+        self.insert_hosts(id, plan, runs)?;
+        self.insert_events(id, rollout)
+    }
+
+    /// Inserts the rollout's own row and returns its id.
+    fn insert_rollout_row(
+        &mut self,
+        name: &str,
+        progress: &Progress,
+        plan: &Plan,
+    ) -> Result<i64, StorageError> {
+        let lists = plan_lists(plan);
         let encoded = (|| -> Result<(String, String, Val, Val), String> {
             Ok((
                 json(&progress.plan)?,
@@ -628,6 +666,16 @@ impl<C: Conn> SqlStore<C> {
             Some(Val::Int(id)) => *id,
             _ => return Err(self.damaged("the new rollout got no id".into())),
         };
+        Ok(id)
+    }
+
+    /// Inserts one row per tier with its summary.
+    fn insert_tiers(
+        &mut self,
+        id: i64,
+        plan: &Plan,
+        progress: &Progress,
+    ) -> Result<(), StorageError> {
         let mut tier_rows = Vec::new();
         for (t, (tier, run)) in plan.tiers.iter().zip(&progress.tiers).enumerate() {
             let row = (|| -> Result<Vec<Val>, String> {
@@ -661,8 +709,16 @@ impl<C: Conn> SqlStore<C> {
         self.conn
             .insert_many("fleetscope_tiers", &columns, &mut tier_rows.into_iter())
             .map_err(|e| self.unavailable("create a rollout in", e))?;
+        Ok(())
+    }
 
-        let runs = rollout.tiers();
+    /// Inserts one row per batch with its planned times and start.
+    fn insert_batches(
+        &mut self,
+        id: i64,
+        plan: &Plan,
+        runs: &[TierRun],
+    ) -> Result<(), StorageError> {
         let mut batches = plan
             .tiers
             .iter()
@@ -692,7 +748,11 @@ impl<C: Conn> SqlStore<C> {
                 &mut batches,
             )
             .map_err(|e| self.unavailable("create a rollout in", e))?;
+        Ok(())
+    }
 
+    /// Inserts one row per host with its batch and result.
+    fn insert_hosts(&mut self, id: i64, plan: &Plan, runs: &[TierRun]) -> Result<(), StorageError> {
         // Each host's batch, by name, tier by tier; rows are made as they
         // are inserted.
         let mut failure = None;
@@ -742,7 +802,11 @@ impl<C: Conn> SqlStore<C> {
         if let Some(e) = failure {
             return Err(self.damaged(e));
         }
+        Ok(())
+    }
 
+    /// Inserts the rollout's events, numbered from 1.
+    fn insert_events(&mut self, id: i64, rollout: &Rollout) -> Result<(), StorageError> {
         let mut events = Vec::with_capacity(rollout.events().len());
         for (seq, e) in rollout.events().iter().enumerate() {
             let kind = json(&e.event).map_err(|d| self.damaged(d))?;
@@ -761,6 +825,121 @@ impl<C: Conn> SqlStore<C> {
                 &mut events.into_iter(),
             )
             .map_err(|e| self.unavailable("create a rollout in", e))?;
+        Ok(())
+    }
+
+    /// Reads the plan's long lists of rollout `id`.
+    fn read_plan_lists(&mut self, id: i64) -> Result<PlanLists, StorageError> {
+        let lists = self.query(
+            "read",
+            "SELECT plan_lists FROM fleetscope_rollouts WHERE id = $1",
+            &[Val::Int(id)],
+        )?;
+        let lists: PlanLists = lists
+            .first()
+            .ok_or_else(|| "the rollout row vanished".to_string())
+            .and_then(|r| Cells(r).json(0))
+            .map_err(|e| self.damaged(e))?;
+        Ok(lists)
+    }
+
+    /// Reads the batches of rollout `id` into its plan and runs, with
+    /// their terms when the plan was priced.
+    fn read_batches(
+        &mut self,
+        id: i64,
+        plan: &mut Plan,
+        runs: &mut [TierRun],
+        batch_terms: &[Vec<BatchTerms>],
+    ) -> Result<(), StorageError> {
+        let rows = self.query(
+            "read",
+            "SELECT tier, idx, start_at, end_at, began FROM fleetscope_batches WHERE rollout = $1 ORDER BY tier, idx",
+            &[Val::Int(id)],
+        )?;
+        for r in &rows {
+            let c = Cells(r);
+            let read = || -> Result<(usize, Batch, Option<DateTime<Utc>>), String> {
+                Ok((
+                    c.count(0)?,
+                    Batch {
+                        start: c.time(2)?,
+                        end: c.time(3)?,
+                        hosts: Vec::new(),
+                        after_hours_s: None,
+                        cost: None,
+                    },
+                    c.opt_time(4)?,
+                ))
+            };
+            let (t, batch, began) =
+                read().map_err(|e| self.damaged(format!("a batch row: {e}")))?;
+            let (Some(tier), Some(run)) = (plan.tiers.get_mut(t), runs.get_mut(t)) else {
+                return Err(
+                    self.damaged(format!("a batch row names tier {t}, which the plan lacks"))
+                );
+            };
+            let mut batch = batch;
+            if let Some(terms) = batch_terms.get(t).and_then(|bs| bs.get(tier.batches.len())) {
+                batch.after_hours_s = terms.after_hours_s;
+                batch.cost = terms.cost.clone();
+            }
+            tier.batches.push(batch);
+            run.batches.push(BatchRun {
+                began,
+                results: BTreeMap::new(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads the hosts of rollout `id` into its plan's batches, and their
+    /// results into its runs.
+    fn read_hosts(
+        &mut self,
+        id: i64,
+        plan: &mut Plan,
+        runs: &mut [TierRun],
+    ) -> Result<(), StorageError> {
+        let rows = self.query(
+            "read",
+            "SELECT name, tier, batch, outcome, at FROM fleetscope_hosts WHERE rollout = $1 ORDER BY tier, pos",
+            &[Val::Int(id)],
+        )?;
+        for r in &rows {
+            let c = Cells(r);
+            let read = || -> Result<(String, usize, usize, Option<HostResult>), String> {
+                let outcome: Option<Outcome> = c.opt_json(3)?;
+                let at = c.opt_time(4)?;
+                Ok((
+                    c.str(0)?.to_string(),
+                    c.count(1)?,
+                    c.count(2)?,
+                    match (outcome, at) {
+                        (Some(outcome), Some(at)) => Some(HostResult { outcome, at }),
+                        _ => None,
+                    },
+                ))
+            };
+            let (host, t, b, result) =
+                read().map_err(|e| self.damaged(format!("a host row: {e}")))?;
+            let (Some(tier), Some(run)) = (plan.tiers.get_mut(t), runs.get_mut(t)) else {
+                return Err(self.damaged(format!(
+                    "host `{host}` is in tier {t}, which the plan lacks"
+                )));
+            };
+            let (Some(batch), Some(batch_run)) = (tier.batches.get_mut(b), run.batches.get_mut(b))
+            else {
+                return Err(self.damaged(format!(
+                    "host `{host}` is in batch {b}, which its tier lacks"
+                )));
+            };
+            batch.hosts.push(host.clone());
+            if let Some(result) = result {
+                batch_run.results.insert(host.clone(), result);
+            }
+            tier.hosts.push(host);
+        }
         Ok(())
     }
 
@@ -865,110 +1044,20 @@ impl<C: Conn> Store for SqlStore<C> {
         })
     }
 
+    /// The whole rollout `name`, rebuilt from its rows.
     fn export(&mut self, name: &str) -> Result<Rollout, StorageError> {
         self.transact(Mode::Read, "read", |s| {
             let head = s.head("read", name, false)?;
             let id = head.id;
             let progress = head.progress;
-            let lists = s.query(
-                "read",
-                "SELECT plan_lists FROM fleetscope_rollouts WHERE id = $1",
-                &[Val::Int(id)],
-            )?;
-            let lists: PlanLists = lists
-                .first()
-                .ok_or_else(|| "the rollout row vanished".to_string())
-                .and_then(|r| Cells(r).json(0))
-                .map_err(|e| s.damaged(e))?;
+            let lists = s.read_plan_lists(id)?;
             let mut plan = progress.plan.clone();
             plan.unassigned = lists.unassigned;
             plan.overlaps = lists.overlaps;
             let batch_terms = lists.batch_terms;
-            let mut runs: Vec<TierRun> = plan
-                .tiers
-                .iter()
-                .zip(&progress.tiers)
-                .map(|(t, p)| TierRun {
-                    name: t.name.clone(),
-                    notified: p.notified.clone(),
-                    approved: p.approved.clone(),
-                    halted: p.halted.clone(),
-                    resumed: p.resumed.clone(),
-                    batches: Vec::new(),
-                })
-                .collect();
-            let rows = s.query(
-                "read",
-                "SELECT tier, idx, start_at, end_at, began FROM fleetscope_batches WHERE rollout = $1 ORDER BY tier, idx",
-                &[Val::Int(id)],
-            )?;
-            for r in &rows {
-                let c = Cells(r);
-                let read = || -> Result<(usize, Batch, Option<DateTime<Utc>>), String> {
-                    Ok((
-                        c.count(0)?,
-                        Batch {
-                            start: c.time(2)?,
-                            end: c.time(3)?,
-                            hosts: Vec::new(),
-                            after_hours_s: None,
-                            cost: None,
-                        },
-                        c.opt_time(4)?,
-                    ))
-                };
-                let (t, batch, began) = read().map_err(|e| s.damaged(format!("a batch row: {e}")))?;
-                let (Some(tier), Some(run)) = (plan.tiers.get_mut(t), runs.get_mut(t)) else {
-                    return Err(s.damaged(format!("a batch row names tier {t}, which the plan lacks")));
-                };
-                let mut batch = batch;
-                if let Some(terms) = batch_terms
-                    .get(t)
-                    .and_then(|bs| bs.get(tier.batches.len()))
-                {
-                    batch.after_hours_s = terms.after_hours_s;
-                    batch.cost = terms.cost.clone();
-                }
-                tier.batches.push(batch);
-                run.batches.push(BatchRun {
-                    began,
-                    results: BTreeMap::new(),
-                });
-            }
-            let rows = s.query(
-                "read",
-                "SELECT name, tier, batch, outcome, at FROM fleetscope_hosts WHERE rollout = $1 ORDER BY tier, pos",
-                &[Val::Int(id)],
-            )?;
-            for r in &rows {
-                let c = Cells(r);
-                let read = || -> Result<(String, usize, usize, Option<HostResult>), String> {
-                    let outcome: Option<Outcome> = c.opt_json(3)?;
-                    let at = c.opt_time(4)?;
-                    Ok((
-                        c.str(0)?.to_string(),
-                        c.count(1)?,
-                        c.count(2)?,
-                        match (outcome, at) {
-                            (Some(outcome), Some(at)) => Some(HostResult { outcome, at }),
-                            _ => None,
-                        },
-                    ))
-                };
-                let (host, t, b, result) =
-                    read().map_err(|e| s.damaged(format!("a host row: {e}")))?;
-                let (Some(tier), Some(run)) = (plan.tiers.get_mut(t), runs.get_mut(t)) else {
-                    return Err(s.damaged(format!("host `{host}` is in tier {t}, which the plan lacks")));
-                };
-                let (Some(batch), Some(batch_run)) = (tier.batches.get_mut(b), run.batches.get_mut(b)) else {
-                    return Err(s.damaged(format!("host `{host}` is in batch {b}, which its tier lacks")));
-                };
-                batch.hosts.push(host.clone());
-                if let Some(result) = result {
-                    batch_run.results.insert(host.clone(), result);
-                }
-                tier.hosts.push(host);
-            }
+            let mut runs = empty_runs(&plan, &progress);
+            s.read_batches(id, &mut plan, &mut runs, &batch_terms)?;
+            s.read_hosts(id, &mut plan, &mut runs)?;
             let events = s.read_events(id, false)?;
             Rollout::assemble(
                 plan,
