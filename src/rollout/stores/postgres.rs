@@ -19,8 +19,7 @@ use postgres::types::{ToSql, Type};
 use postgres::{Client, NoTls, Statement};
 
 use super::sql::{Conn, DbError, Mode, SqlStore, Val};
-use super::{ConnInfo, Listed, Next, StorageError, Store};
-use crate::rollout::run::{Applied, Event, Operation, Rollout, Status};
+use super::{ConnInfo, StorageError};
 
 /// How long to wait for the server when the URL does not say.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -269,43 +268,4 @@ impl Conn for Postgres {
     }
 }
 
-impl Store for PostgresStore {
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
-    fn create(&mut self, name: &str, rollout: &Rollout) -> Result<(), StorageError> {
-        self.inner.create(name, rollout)
-    }
-    fn list(&mut self) -> Result<Vec<Listed>, StorageError> {
-        self.inner.list()
-    }
-    fn export(&mut self, name: &str) -> Result<Rollout, StorageError> {
-        self.inner.export(name)
-    }
-    fn next(
-        &mut self,
-        name: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Next, StorageError> {
-        self.inner.next(name, now)
-    }
-    fn status(
-        &mut self,
-        name: &str,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Status, StorageError> {
-        self.inner.status(name, now)
-    }
-    fn events(&mut self, name: &str) -> Result<Vec<Event>, StorageError> {
-        self.inner.events(name)
-    }
-    fn perform(
-        &mut self,
-        name: &str,
-        operation: &Operation,
-        by: &str,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Applied, StorageError> {
-        self.inner.perform(name, operation, by, at)
-    }
-}
+super::sql::delegate_store!(PostgresStore);

@@ -1177,6 +1177,69 @@ fn event_tier(e: &Event) -> Option<&str> {
     }
 }
 
+/// Implements [`Store`](super::Store) for a database store type by handing
+/// every call to its `inner` [`SqlStore`]: the SQL stores differ only in
+/// their connection.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+macro_rules! delegate_store {
+    ($store:ty) => {
+        impl $crate::rollout::Store for $store {
+            fn describe(&self) -> String {
+                self.inner.describe()
+            }
+            fn create(
+                &mut self,
+                name: &str,
+                rollout: &$crate::rollout::Rollout,
+            ) -> Result<(), $crate::rollout::StorageError> {
+                self.inner.create(name, rollout)
+            }
+            fn list(
+                &mut self,
+            ) -> Result<Vec<$crate::rollout::Listed>, $crate::rollout::StorageError> {
+                self.inner.list()
+            }
+            fn export(
+                &mut self,
+                name: &str,
+            ) -> Result<$crate::rollout::Rollout, $crate::rollout::StorageError> {
+                self.inner.export(name)
+            }
+            fn next(
+                &mut self,
+                name: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::rollout::Next, $crate::rollout::StorageError> {
+                self.inner.next(name, now)
+            }
+            fn status(
+                &mut self,
+                name: &str,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::rollout::Status, $crate::rollout::StorageError> {
+                self.inner.status(name, now)
+            }
+            fn events(
+                &mut self,
+                name: &str,
+            ) -> Result<Vec<$crate::rollout::Event>, $crate::rollout::StorageError> {
+                self.inner.events(name)
+            }
+            fn perform(
+                &mut self,
+                name: &str,
+                operation: &$crate::rollout::Operation,
+                by: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<$crate::rollout::Applied, $crate::rollout::StorageError> {
+                self.inner.perform(name, operation, by, at)
+            }
+        }
+    };
+}
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(super) use delegate_store;
+
 #[cfg(test)]
 mod tests {
     use super::*;
