@@ -94,7 +94,7 @@ impl Rollout {
             .progress()
             .record(host, self.host_row(host), outcome, by, at)?;
         let changed = !events.is_empty();
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(changed)
     }
 
@@ -109,7 +109,7 @@ impl Rollout {
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
         let events = self.progress().begin(tier, batch, by, at)?;
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(())
     }
 
@@ -117,7 +117,7 @@ impl Rollout {
     /// Accepted only when [`Rollout::next`] at `at` asks for this notice.
     pub fn notified(&mut self, tier: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
         let events = self.progress().notified(tier, by, at)?;
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(())
     }
 
@@ -127,7 +127,7 @@ impl Rollout {
     /// while the rollout is halted.
     pub fn approve(&mut self, tier: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
         let events = self.progress().approve(tier, by, at)?;
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(())
     }
 
@@ -136,7 +136,7 @@ impl Rollout {
     /// accepted, and approvals too.
     pub fn halt(&mut self, reason: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
         let events = self.progress().halt(reason, by, at)?;
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(())
     }
 
@@ -150,7 +150,7 @@ impl Rollout {
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
         let events = self.progress().resume(tier, by, at)?;
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(())
     }
 
@@ -158,7 +158,7 @@ impl Rollout {
     /// and `next` reports the abort.
     pub fn abort(&mut self, reason: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
         let events = self.progress().abort(reason, by, at)?;
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(())
     }
 
@@ -204,7 +204,7 @@ impl Rollout {
             }
             other => events = progress.decide(other, by, at)?,
         }
-        events.into_iter().for_each(|e| self.apply(e));
+        self.apply_all(events);
         Ok(Applied {
             changed,
             halted_tiers: self

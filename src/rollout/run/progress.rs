@@ -221,6 +221,11 @@ impl Rollout {
         })
     }
 
+    /// Applies, in order, the events a decision produced.
+    pub(crate) fn apply_all(&mut self, events: Vec<Event>) {
+        events.into_iter().for_each(|e| self.apply(e));
+    }
+
     /// Applies an event that a decision produced, and logs it.
     pub(crate) fn apply(&mut self, event: Event) {
         let at = event.at;

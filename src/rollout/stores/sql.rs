@@ -550,22 +550,9 @@ impl<C: Conn> SqlStore<C> {
 
     fn write_tier(&mut self, id: i64, t: usize, run: &TierProgress) -> Result<(), StorageError> {
         let cells = (|| -> Result<Vec<Val>, String> {
-            Ok(vec![
-                opt_json(run.notified.as_ref())?,
-                opt_json(run.approved.as_ref())?,
-                opt_json(run.halted.as_ref())?,
-                opt_json(run.resumed.as_ref())?,
-                int(run.results),
-                int(run.failures),
-                opt_time(run.last_at),
-                int(run.done),
-                opt_time(run.current.began),
-                int(run.current.results),
-                opt_time(run.current.last_at),
-                opt_time(run.previous_last_at),
-                Val::Int(id),
-                int(t),
-            ])
+            let mut cells = tier_state_cells(run)?;
+            cells.extend([Val::Int(id), int(t)]);
+            Ok(cells)
         })()
         .map_err(|d| self.damaged(d))?;
         self.execute(
@@ -679,26 +666,16 @@ impl<C: Conn> SqlStore<C> {
         let mut tier_rows = Vec::new();
         for (t, (tier, run)) in plan.tiers.iter().zip(&progress.tiers).enumerate() {
             let row = (|| -> Result<Vec<Val>, String> {
-                Ok(vec![
+                let mut row = vec![
                     Val::Int(id),
                     int(t),
                     text(tier.name.clone()),
                     text(encode_sizes(&run.sizes)),
                     int(run.hosts),
                     opt_time(run.first_start),
-                    opt_json(run.notified.as_ref())?,
-                    opt_json(run.approved.as_ref())?,
-                    opt_json(run.halted.as_ref())?,
-                    opt_json(run.resumed.as_ref())?,
-                    int(run.results),
-                    int(run.failures),
-                    opt_time(run.last_at),
-                    int(run.done),
-                    opt_time(run.current.began),
-                    int(run.current.results),
-                    opt_time(run.current.last_at),
-                    opt_time(run.previous_last_at),
-                ])
+                ];
+                row.extend(tier_state_cells(run)?);
+                Ok(row)
             })()
             .map_err(|d| self.damaged(d))?;
             tier_rows.push(row);
@@ -1175,6 +1152,25 @@ fn event_tier(e: &Event) -> Option<&str> {
         | EventKind::Resumed { tier: Some(tier) } => Some(tier),
         _ => None,
     }
+}
+
+/// A tier row's changing columns, in `TIER_COLUMNS` order after
+/// `first_start`: what an operation may update.
+fn tier_state_cells(run: &TierProgress) -> Result<Vec<Val>, String> {
+    Ok(vec![
+        opt_json(run.notified.as_ref())?,
+        opt_json(run.approved.as_ref())?,
+        opt_json(run.halted.as_ref())?,
+        opt_json(run.resumed.as_ref())?,
+        int(run.results),
+        int(run.failures),
+        opt_time(run.last_at),
+        int(run.done),
+        opt_time(run.current.began),
+        int(run.current.results),
+        opt_time(run.current.last_at),
+        opt_time(run.previous_last_at),
+    ])
 }
 
 /// Implements [`Store`](super::Store) for a database store type by handing
