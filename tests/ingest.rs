@@ -95,6 +95,65 @@ proptest! {
         let bytes = text.as_bytes();
         prop_assert_eq!(outcome(IndexedFleet::from_json(bytes)), exact_json(bytes));
     }
+
+    /// A JSON document streamed in blocks of every size (as a file is
+    /// loaded: cut between records, the rest carried over) reads as the
+    /// exact reader reads it; so does a document whose frame is broken
+    /// (`frame`: a trailing, leading, doubled or missing comma, a bracket
+    /// doubled or missing, text after the end) or whose structure is
+    /// damaged anywhere (`damage`), compact or pretty-printed.
+    #[test]
+    fn json_documents_stream_the_same_in_blocks_of_every_size(
+        lines in prop::collection::vec(line(), 0..5),
+        wrapped in any::<bool>(),
+        pretty in any::<bool>(),
+        frame in 0u8..12,
+        damage in prop::option::of((0usize..1000, prop::sample::select(&[",", "]", "}", "{", "[", "\"", " x"][..]), any::<bool>())),
+    ) {
+        let records: Vec<String> = lines.into_iter().filter(|l| !l.trim().is_empty()).collect();
+        let sep = if pretty { ",\n  " } else { "," };
+        let (open, close) = match frame {
+            1 => ("[", ",]"),
+            2 => ("[,", "]"),
+            3 => ("[", "]]"),
+            4 => ("[", ""),
+            5 => ("[", "] x"),
+            _ => ("[", "]"),
+        };
+        let sep = match frame {
+            6 => ",,",
+            7 => " ",
+            _ => sep,
+        };
+        let array = format!("{open}{}{close}", records.join(sep));
+        let mut text = if wrapped { format!("{{\"hosts\": {array}}}") } else { array };
+        if let Some((at, what, insert)) = damage {
+            // Damage next to a byte of the frame or of a record's structure
+            // (where a splitter could go wrong), or at the very end.
+            let mut spots: Vec<usize> = text
+                .char_indices()
+                .filter(|(_, c)| "[]{},\"".contains(*c))
+                .map(|(i, _)| i)
+                .collect();
+            spots.push(text.len());
+            let at = spots[at % spots.len()];
+            if insert {
+                text.insert_str(at, what);
+            } else if at < text.len() {
+                text.remove(at);
+            }
+        }
+        let bytes = text.as_bytes();
+        let exact = exact_json(bytes);
+        prop_assert_eq!(&outcome(IndexedFleet::from_json(bytes)), &exact);
+        for block in 1..=bytes.len().max(1) {
+            prop_assert_eq!(
+                &outcome(IndexedFleet::from_json_in_blocks(bytes, block)),
+                &exact,
+                "blocks of {} bytes", block
+            );
+        }
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use crate::fleet::{FleetError, Host};
 use crate::value::HostValue;
 
-use super::index::{ColId, ColumnBuilder, Dict, IndexedFleet, Layout, NameIndex};
+use super::index::{name_hash, ColId, ColumnBuilder, Dict, IndexedFleet, Layout, NameIndex};
 use super::store::{self, Event, Names, Records};
 
 /// A run of hosts, parsed or walked on one thread. See the module docs.
@@ -20,6 +20,8 @@ pub(crate) struct Part {
     pub(crate) layout: Layout,
     dicts: Vec<Dict>,
     names: Names,
+    /// Each name's `name_hash`, computed here, on the part's thread.
+    hashes: Vec<u32>,
     events: Vec<Event>,
     /// Where each host's events end in `events`.
     ends: Vec<usize>,
@@ -52,6 +54,7 @@ impl Part {
             self.raws.push((i, raw));
         }
         self.names.push(name);
+        self.hashes.push(name_hash(name));
         self.ends.push(self.events.len());
     }
 
@@ -185,12 +188,16 @@ impl Assembler {
             self.first_empty = Some(base + e);
         }
         self.names.append(&part.names);
-        for (i, name) in part.names.iter().enumerate() {
+        for (i, (name, hash)) in part.names.iter().zip(&part.hashes).enumerate() {
             if name.is_empty() {
                 continue;
             }
             let id = (base + i) as u32;
-            if self.by_name.insert_unique(name, id, &self.names).is_err() {
+            if self
+                .by_name
+                .insert_unique(name, *hash, id, &self.names)
+                .is_err()
+            {
                 self.duplicate = true;
             }
         }

@@ -282,6 +282,12 @@ impl Column {
 #[derive(Debug, Clone, Default)]
 struct FactNode {
     children: FastMap<Box<str>, u32>,
+    /// The children in the order they were first seen: records of one
+    /// fleet mostly give their keys in one order, so the `i`-th key of an
+    /// object is first compared with the `i`-th child (no hashing).
+    order: Vec<u32>,
+    /// This node's own key (empty at the root).
+    key: Box<str>,
     column: Option<ColId>,
 }
 
@@ -290,6 +296,8 @@ struct FactNode {
 pub(crate) struct Layout {
     role: Option<ColId>,
     tags: FastMap<Box<str>, ColId>,
+    /// Tag columns in the order first seen (see `FactNode::order`).
+    tag_order: Vec<ColId>,
     /// `facts[0]` is the root.
     facts: Vec<FactNode>,
     /// The path of each column.
@@ -301,6 +309,7 @@ impl Default for Layout {
         Layout {
             role: None,
             tags: FastMap::default(),
+            tag_order: Vec::new(),
             facts: vec![FactNode::default()],
             paths: Vec::new(),
         }
@@ -364,7 +373,40 @@ impl Layout {
         }
         let c = self.new_column(Path::Tag(key.to_string()));
         self.tags.insert(key.into(), c);
+        self.tag_order.push(c);
         c
+    }
+
+    /// [`Layout::tag_column`] for the `position`-th tag of a host, which
+    /// is most often the tag first seen at that position.
+    pub(crate) fn tag_column_at(&mut self, position: usize, key: &str) -> ColId {
+        let guess = self.tag_order.get(position).copied();
+        if let Some(c) = guess {
+            if matches!(self.paths.get(c as usize), Some(Path::Tag(k)) if k == key) {
+                return c;
+            }
+        }
+        self.tag_column(key)
+    }
+
+    /// [`Layout::fact_child`] for the `position`-th key of an object,
+    /// which is most often the child first seen at that position.
+    pub(crate) fn fact_child_at(&mut self, node: u32, position: usize, key: &str) -> u32 {
+        let guess = self
+            .facts
+            .get(node as usize)
+            .and_then(|n| n.order.get(position))
+            .copied();
+        if let Some(child) = guess {
+            if self
+                .facts
+                .get(child as usize)
+                .is_some_and(|c| &*c.key == key)
+            {
+                return child;
+            }
+        }
+        self.fact_child(node, key)
     }
 
     pub(crate) fn fact_child(&mut self, node: u32, key: &str) -> u32 {
@@ -376,9 +418,13 @@ impl Layout {
             return *child;
         }
         let child = self.facts.len() as u32;
-        self.facts.push(FactNode::default());
+        self.facts.push(FactNode {
+            key: key.into(),
+            ..FactNode::default()
+        });
         if let Some(n) = self.facts.get_mut(node as usize) {
             n.children.insert(key.into(), child);
+            n.order.push(child);
         }
         child
     }
@@ -555,7 +601,7 @@ pub(crate) struct NameIndex {
     overflow: BTreeMap<Box<str>, u32>,
 }
 
-fn name_hash(name: &str) -> u32 {
+pub(crate) fn name_hash(name: &str) -> u32 {
     // `DefaultHasher::new()` uses fixed keys: the same hash in every run.
     let mut h = DefaultHasher::new();
     name.hash(&mut h);
@@ -596,10 +642,18 @@ impl NameIndex {
         }
     }
 
-    /// Adds `name` for `id` unless a host already has it; then returns
-    /// that host's id. `names` must not hold `id` yet, or hold `name` there.
-    pub(crate) fn insert_unique(&mut self, name: &str, id: u32, names: &Names) -> Result<(), u32> {
-        match self.primary.entry(name_hash(name)) {
+    /// Adds `name`, whose [`name_hash`] is `hash` (computed where the
+    /// name was read, in parallel), for `id` unless a host already has it;
+    /// then returns that host's id. `names` must not hold `id` yet, or
+    /// hold `name` there.
+    pub(crate) fn insert_unique(
+        &mut self,
+        name: &str,
+        hash: u32,
+        id: u32,
+        names: &Names,
+    ) -> Result<(), u32> {
+        match self.primary.entry(hash) {
             std::collections::hash_map::Entry::Vacant(e) => {
                 e.insert(id);
                 Ok(())

@@ -1,124 +1,32 @@
-//! Reading fleet files straight into the index: no `Host`, no
+//! Reading fleet records straight into a [`Part`]: no `Host`, no
 //! `serde_json::Value` tree, no path tracking on the way.
 //!
 //! A record is read by hand-written serde visitors that borrow strings from
-//! the input where it has no escapes, and hand each value to a [`Part`] as
-//! it arrives. In JSON Lines the facts are walked as they are read; a
-//! record whose facts are not plain (see `build::facts_are_plain`: a
-//! `null`, an empty object, duplicate keys) is read again on its own as a
-//! `Host`. In a JSON document, which cannot be read again record by record,
-//! the facts are first taken as raw JSON text (serde_json only checks
-//! them), then walked, and facts that are not plain are read as a
-//! `serde_json::Map` for that host only. Facts that are not plain are kept
-//! as text, so that the host rebuilds exactly.
+//! the input where it has no escapes, and hand each value to the part as it
+//! arrives; the facts are walked as they are read. A record the fast reader
+//! refuses — facts that are not plain (see `build::facts_are_plain`: a
+//! `null`, an empty object, a key given twice), a host in serde's array
+//! form, or an error — is read again on its own as a `Host`, and facts that
+//! are not plain are kept as text so that the host rebuilds exactly.
 //!
-//! Errors are found by the fast reader but never worded by it: when a
-//! record fails, it is read again by the `fleet` module's own reader,
-//! which tracks paths, so that every message (record, field, line,
-//! column) is exactly the one [`Fleet::from_json`](crate::Fleet::from_json)
-//! and [`Fleet::from_json_lines`](crate::Fleet::from_json_lines) give.
-//!
-//! JSON Lines are cut into pieces at line ends and read in parallel (with
-//! the `parallel` feature); pieces are assembled in file order, so ids,
-//! values and errors do not depend on where the cuts fall. A file is read
-//! in blocks, so a JSON Lines file is never wholly in memory.
+//! Errors are found by the fast reader but never worded by it: a JSON Lines
+//! record that fails is read again by the `fleet` module's own reader,
+//! which tracks paths; a JSON document that fails goes to
+//! [`Fleet::from_json`](crate::Fleet::from_json) whole. So every message
+//! (record, field, line, column) is exactly the one the exact readers give.
+//! Where the records are, and how a file streams through here, is `load`'s
+//! business.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Read;
-use std::path::Path as FsPath;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
-use crate::fleet::inventory::FleetFormat;
-use crate::fleet::{host_from_line, Fleet, FleetError, Host};
+use crate::fleet::{host_from_line, FleetError, Host};
 use crate::value::HostValue;
 
-use super::build::{Assembler, Part};
-use super::index::{ColId, IndexedFleet, Layout};
-
-/// How far a load has come, for a progress display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    /// Bytes of the file read and parsed so far.
-    pub done: u64,
-    /// Bytes in the file.
-    pub total: u64,
-}
-
-impl IndexedFleet {
-    /// Reads a fleet file straight into an index: JSON Lines when the name
-    /// ends in `.jsonl` or `.ndjson`, otherwise a JSON array of hosts or
-    /// `{"hosts": [...]}` — the files [`Fleet::load`] reads, with the same
-    /// errors, word for word.
-    ///
-    /// Cost: one pass over the file, no `Host` built; JSON Lines are read in
-    /// blocks of 16 MiB, each parsed in parallel with the `parallel`
-    /// feature, so the file is never wholly in memory. A JSON document is
-    /// read whole, then parsed in one streaming pass. See `docs/ingest.md`
-    /// for the memory a host costs.
-    pub fn load(path: impl AsRef<FsPath>) -> Result<IndexedFleet, FleetError> {
-        load(path.as_ref(), None, &|_| {})
-    }
-
-    /// [`IndexedFleet::load`], calling `progress` after each block read.
-    pub fn load_with(
-        path: impl AsRef<FsPath>,
-        progress: &dyn Fn(Progress),
-    ) -> Result<IndexedFleet, FleetError> {
-        load(path.as_ref(), None, progress)
-    }
-
-    /// [`IndexedFleet::load_with`] in a given format rather than the one
-    /// detected ([`Fleet::load_with`] for a plain [`Fleet`]). Fleetscope
-    /// files stream into the index; other tools' inventories are read whole
-    /// and converted first.
-    pub fn load_as(
-        path: impl AsRef<FsPath>,
-        format: FleetFormat,
-        progress: &dyn Fn(Progress),
-    ) -> Result<IndexedFleet, FleetError> {
-        load(path.as_ref(), Some(format), progress)
-    }
-
-    /// Parses a JSON array of hosts, or `{"hosts": [...]}`, straight into
-    /// an index; accepts and rejects exactly what [`Fleet::from_json`]
-    /// does, with the same errors.
-    pub fn from_json(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
-        from_json(bytes)
-    }
-
-    /// Parses JSON Lines straight into an index, in parallel pieces with
-    /// the `parallel` feature; accepts and rejects exactly what
-    /// [`Fleet::from_json_lines`] does, with the same errors.
-    pub fn from_json_lines(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
-        from_json_lines(bytes)
-    }
-
-    /// [`IndexedFleet::from_json_lines`] with the text cut at these byte
-    /// offsets (each just after a line end; others are moved there), for
-    /// tests that the cut changes nothing.
-    #[doc(hidden)]
-    pub fn from_json_lines_cut_at(
-        bytes: &[u8],
-        cuts: &[usize],
-    ) -> Result<IndexedFleet, FleetError> {
-        let fixed: Vec<usize> = cuts
-            .iter()
-            .map(
-                |c| match bytes.get(..*c).and_then(|b| memchr::memrchr(b'\n', b)) {
-                    Some(i) => i + 1,
-                    None => 0,
-                },
-            )
-            .collect();
-        from_json_lines_cut(bytes, &split_at_lines(bytes, &fixed))
-    }
-}
-
-/// Bytes read from a JSON Lines file at a time.
-const BLOCK: usize = 16 << 20;
+use super::build::Part;
+use super::index::{ColId, Layout};
 
 /// A text from the input: borrowed when it has no escapes.
 struct Text<'de>(Cow<'de, str>);
@@ -151,7 +59,6 @@ struct Scratch<'de> {
     name: Option<Cow<'de, str>>,
     roles: Vec<Cow<'de, str>>,
     tags: Vec<(Cow<'de, str>, Cow<'de, str>)>,
-    facts: Option<&'de RawValue>,
 }
 
 impl Scratch<'_> {
@@ -159,7 +66,6 @@ impl Scratch<'_> {
         self.name = None;
         self.roles.clear();
         self.tags.clear();
-        self.facts = None;
     }
 }
 
@@ -169,13 +75,11 @@ fn refused<E: de::Error>() -> E {
     E::custom("record needs the exact reader")
 }
 
-/// One host record. With a sink, the facts are walked as they are read
-/// (JSON Lines: a refused record is read again on its own); without, they
-/// are taken as raw text and walked afterwards (a document cannot be read
-/// again record by record).
+/// One host record; its facts are walked as they are read (a refused
+/// record is read again on its own by the exact reader).
 struct HostSeed<'s, 'k, 'de> {
     scratch: &'s mut Scratch<'de>,
-    sink: Option<&'s mut FactSink<'k, 'de>>,
+    sink: &'s mut FactSink<'k, 'de>,
 }
 
 impl<'de> DeserializeSeed<'de> for HostSeed<'_, '_, 'de> {
@@ -193,7 +97,7 @@ impl<'de> Visitor<'de> for HostSeed<'_, '_, 'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let s = self.scratch;
-        let mut sink = self.sink;
+        let sink = self.sink;
         let (mut roles, mut tags, mut facts) = (false, false, false);
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match key.0.as_ref() {
@@ -208,14 +112,11 @@ impl<'de> Visitor<'de> for HostSeed<'_, '_, 'de> {
                 }
                 "facts" if !facts => {
                     facts = true;
-                    match sink.as_deref_mut() {
-                        Some(sink) => map.next_value_seed(ObjectSeed {
-                            sink,
-                            node: 0,
-                            top: true,
-                        })?,
-                        None => s.facts = Some(map.next_value()?),
-                    }
+                    map.next_value_seed(ObjectSeed {
+                        sink: &mut *sink,
+                        node: 0,
+                        top: true,
+                    })?;
                 }
                 _ => return Err(refused()),
             }
@@ -322,7 +223,10 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut children: Vec<u32> = Vec::new();
         while let Some(key) = map.next_key::<Text<'de>>()? {
-            let child = self.sink.layout.fact_child(self.node, &key.0);
+            let child = self
+                .sink
+                .layout
+                .fact_child_at(self.node, children.len(), &key.0);
             if children.contains(&child) {
                 return Err(refused());
             }
@@ -490,7 +394,7 @@ impl<'de> Reader<'de> {
         sink.found.clear();
         let read = HostSeed {
             scratch: &mut self.scratch,
-            sink: Some(&mut sink),
+            sink: &mut sink,
         }
         .deserialize(&mut *de)
         .is_ok()
@@ -503,40 +407,9 @@ impl<'de> Reader<'de> {
         self.commit()
     }
 
-    /// Moves the scratch host into the part.
+    /// Moves the scratch host, and the facts walked while it was read,
+    /// into the part.
     fn commit(&mut self) -> Result<(), ()> {
-        // Facts first: if they are not plain, the host is read as a whole.
-        // Facts walked while read are in `found` already.
-        let mut found = std::mem::take(&mut self.found);
-        let mut raw_facts = None;
-        if let Some(raw) = self.scratch.facts {
-            found.clear();
-            let mut sink = FactSink {
-                layout: &mut self.part.layout,
-                keys: std::mem::take(&mut self.keys),
-                found,
-            };
-            let mut de = serde_json::Deserializer::from_str(raw.get());
-            let plain = ObjectSeed {
-                sink: &mut sink,
-                node: 0,
-                top: true,
-            }
-            .deserialize(&mut de)
-            .is_ok();
-            self.keys = sink.keys;
-            self.keys.clear();
-            found = sink.found;
-            if !plain {
-                found.clear();
-                // Facts a plain walk refuses: `null`s, empty objects or
-                // arrays, nested arrays, keys given twice (the last wins,
-                // as in `serde_json::Map`), or not an object at all.
-                let map: serde_json::Map<String, serde_json::Value> =
-                    serde_json::from_str(raw.get()).map_err(|_| ())?;
-                raw_facts = Some(map);
-            }
-        }
         let name = self.scratch.name.take().ok_or(())?;
         let part = &mut self.part;
         if !self.scratch.roles.is_empty() {
@@ -558,47 +431,16 @@ impl<'de> Reader<'de> {
                 part.value(c, &HostValue::Text(v), false);
             }
         } else {
-            for (k, v) in tags.iter() {
-                let c = part.layout.tag_column(k);
+            for (i, (k, v)) in tags.iter().enumerate() {
+                let c = part.layout.tag_column_at(i, k);
                 part.value(c, &HostValue::Text(v), false);
             }
         }
-        let raw_text = match raw_facts {
-            None => {
-                for (c, v, array) in &found {
-                    part.value(*c, &v.value(), *array);
-                }
-                None
-            }
-            Some(map) => {
-                // Index the facts exactly as `Layout::walk` does for a
-                // host, and keep them as text.
-                let host = Host {
-                    facts: map,
-                    ..Host::default()
-                };
-                let mut values = Vec::new();
-                part.layout
-                    .walk(&host, |c, v, array| values.push((c, key_of(&v), array)));
-                for (c, v, array) in &values {
-                    part.value(*c, &v.value(), *array);
-                }
-                serde_json::to_string(&host.facts).ok()
-            }
-        };
-        part.end_host(&name, raw_text);
-        self.found = found;
+        for (c, v, array) in &self.found {
+            part.value(*c, &v.value(), *array);
+        }
+        part.end_host(&name, None);
         Ok(())
-    }
-}
-
-/// An owned copy of a value (the walk above borrows the host it walks).
-fn key_of(v: &HostValue<'_>) -> Scalar<'static> {
-    match v {
-        HostValue::Text(t) => Scalar::Text(Cow::Owned((*t).to_string())),
-        HostValue::Int(i) => Scalar::Int(*i),
-        HostValue::Float(f) => Scalar::Float(*f),
-        HostValue::Bool(b) => Scalar::Bool(*b),
     }
 }
 
@@ -609,13 +451,29 @@ fn has_repeated_key(tags: &[(Cow<'_, str>, Cow<'_, str>)]) -> bool {
     })
 }
 
-/// A piece of JSON Lines read into a part: how many lines it spans, or the
-/// first error in it (with its record index and line number counted from
-/// the piece's start).
-struct LinesPiece {
-    part: Part,
-    lines: usize,
-    error: Option<FleetError>,
+/// Why reading stopped before the end.
+pub(crate) enum Stop {
+    /// The file is wrong, and this is the exact reader's word for it.
+    Error(FleetError),
+    /// A record of a JSON document that the exact reader must read in its
+    /// place: the whole document is handed to it.
+    Refused,
+}
+
+impl From<FleetError> for Stop {
+    fn from(e: FleetError) -> Stop {
+        Stop::Error(e)
+    }
+}
+
+/// A run of records read into a part: how many lines it spans (JSON
+/// Lines), and why it stopped early, if it did (record indexes and line
+/// numbers in an error count from 0 and 1 within the piece; the caller
+/// shifts them).
+pub(crate) struct Piece {
+    pub(crate) part: Part,
+    pub(crate) lines: usize,
+    pub(crate) stop: Option<Stop>,
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -623,12 +481,12 @@ fn is_blank(line: &[u8]) -> bool {
 }
 
 /// Reads `bytes` (whole lines; the last may lack its line end) as JSON
-/// Lines. Record and line numbers in errors count from 0 and 1 within the
-/// piece; the caller shifts them.
-fn read_lines(bytes: &[u8]) -> LinesPiece {
+/// Lines. A line the fast reader refuses is read by the exact reader,
+/// which either reads it or words its error.
+pub(crate) fn read_lines(bytes: &[u8]) -> Piece {
     let mut reader = Reader::new();
     let mut lines = 0usize;
-    let mut error = None;
+    let mut stop = None;
     for line in split_lines(bytes) {
         lines += 1;
         if is_blank(line) {
@@ -642,15 +500,45 @@ fn read_lines(bytes: &[u8]) -> LinesPiece {
         match host_from_line(line, reader.part.len(), lines) {
             Ok(host) => reader.part.add_host(&host),
             Err(e) => {
-                error = Some(e);
+                stop = Some(Stop::Error(e));
                 break;
             }
         }
     }
-    LinesPiece {
+    Piece {
         part: reader.part,
         lines,
-        error,
+        stop,
+    }
+}
+
+/// Reads records of a JSON document, each one object's bytes (see
+/// `document`). A record the fast reader refuses is read as a [`Host`]
+/// on its own, which accepts exactly what it would accept inside the
+/// document; if that fails too, the piece stops with [`Stop::Refused`] and
+/// the whole document goes to the exact reader, which words the error with
+/// its place in the document.
+pub(crate) fn read_records(records: &[&[u8]]) -> Piece {
+    let mut reader = Reader::new();
+    let mut stop = None;
+    for record in records {
+        let mut de = serde_json::Deserializer::from_slice(record);
+        if reader.fast(&mut de).is_ok() {
+            continue;
+        }
+        reader.part.discard_host();
+        match serde_json::from_slice::<Host>(record) {
+            Ok(host) => reader.part.add_host(&host),
+            Err(_) => {
+                stop = Some(Stop::Refused);
+                break;
+            }
+        }
+    }
+    Piece {
+        part: reader.part,
+        lines: 0,
+        stop,
     }
 }
 
@@ -658,310 +546,13 @@ fn read_lines(bytes: &[u8]) -> LinesPiece {
 /// empty line after a last line end is not given.
 fn split_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     let trimmed = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    let empty = bytes.is_empty();
-    trimmed.split(|b| *b == b'\n').filter(move |_| !empty)
-}
-
-/// Cuts `bytes` at line ends into about `pieces` pieces of whole lines.
-fn cut_lines(bytes: &[u8], pieces: usize) -> Vec<&[u8]> {
-    let mut cuts = Vec::with_capacity(pieces + 1);
-    let step = bytes.len() / pieces.max(1);
+    let ends = memchr::memchr_iter(b'\n', trimmed).chain(std::iter::once(trimmed.len()));
     let mut start = 0usize;
-    for k in 1..pieces {
-        let target = (k * step).max(start);
-        let Some(tail) = bytes.get(target..) else {
-            break;
-        };
-        match memchr::memchr(b'\n', tail) {
-            Some(i) => {
-                let end = target + i + 1;
-                cuts.push(bytes.get(start..end).unwrap_or_default());
-                start = end;
-            }
-            None => break,
-        }
-    }
-    cuts.push(bytes.get(start..).unwrap_or_default());
-    cuts
-}
-
-/// Assembles JSON Lines pieces in file order; stops at the first error.
-struct LinesLoad {
-    all: Assembler,
-    lines: usize,
-}
-
-impl LinesLoad {
-    fn new() -> Self {
-        LinesLoad {
-            all: Assembler::with_capacity(0),
-            lines: 0,
-        }
-    }
-
-    /// Reads whole lines (cut where `cuts` say, or evenly per thread) and
-    /// adds them.
-    fn add(&mut self, pieces: &[&[u8]]) -> Result<(), FleetError> {
-        self.assemble(read_pieces(pieces))
-    }
-
-    /// Adds pieces already read, in order.
-    fn assemble(&mut self, read: Vec<LinesPiece>) -> Result<(), FleetError> {
-        for piece in read {
-            let (records, lines) = (self.all.len(), self.lines);
-            if let Some(mut e) = piece.error {
-                if let FleetError::Malformed { record, line, .. } = &mut e {
-                    *record = record.map(|r| r + records);
-                    *line += lines;
-                }
-                return Err(e);
-            }
-            self.lines += piece.lines;
-            self.all.absorb(piece.part);
-        }
-        Ok(())
-    }
-}
-
-fn read_pieces(pieces: &[&[u8]]) -> Vec<LinesPiece> {
-    super::index::map_chunks(pieces, |p| read_lines(p))
-}
-
-fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
-    #[cfg(feature = "parallel")]
-    {
-        rayon::join(a, b)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        (a(), b())
-    }
-}
-
-fn threads() -> usize {
-    #[cfg(feature = "parallel")]
-    {
-        rayon::current_num_threads().max(1)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        1
-    }
-}
-
-/// JSON Lines from memory: see [`IndexedFleet::from_json_lines`].
-pub(crate) fn from_json_lines(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
-    // A block per thread, a few per thread when large (uneven lines).
-    let pieces = if bytes.len() < (1 << 20) {
-        1
-    } else {
-        threads() * 4
-    };
-    from_json_lines_cut(bytes, &cut_lines(bytes, pieces))
-}
-
-/// JSON Lines from memory, read in the given pieces (whole lines each, in
-/// order, together all of `bytes`).
-pub(crate) fn from_json_lines_cut(
-    bytes: &[u8],
-    pieces: &[&[u8]],
-) -> Result<IndexedFleet, FleetError> {
-    let _ = bytes;
-    let mut load = LinesLoad::new();
-    load.add(pieces)?;
-    load.all.finish()
-}
-
-/// Where the split of a JSON Lines text falls: at line ends only.
-pub(crate) fn split_at_lines<'b>(bytes: &'b [u8], cuts: &[usize]) -> Vec<&'b [u8]> {
-    let mut out = Vec::new();
-    let mut start = 0usize;
-    for &cut in cuts {
-        if cut <= start || cut > bytes.len() {
-            continue;
-        }
-        if let Some(piece) = bytes.get(start..cut) {
-            out.push(piece);
-        }
-        start = cut;
-    }
-    out.push(bytes.get(start..).unwrap_or_default());
-    out
-}
-
-/// A JSON document (array or `{"hosts": [...]}`) from memory, in one
-/// streaming pass; any refusal hands the whole document to the exact
-/// reader, which either reads it or gives its precise error.
-pub(crate) fn from_json(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
-    let mut reader = Reader::new();
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let fast = DocumentSeed(&mut reader).deserialize(&mut de).is_ok() && de.end().is_ok();
-    if fast {
-        let mut all = Assembler::with_capacity(reader.part.len());
-        all.absorb(reader.part);
-        return all.finish();
-    }
-    drop(reader);
-    Fleet::from_json(bytes).map(IndexedFleet::new)
-}
-
-struct DocumentSeed<'r, 'de>(&'r mut Reader<'de>);
-
-impl<'de> DeserializeSeed<'de> for DocumentSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DocumentSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a fleet document")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        HostsSeed(self.0).visit_seq(seq)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = false;
-        while let Some(key) = map.next_key::<Text<'de>>()? {
-            if key.0 != "hosts" || seen {
-                return Err(refused());
-            }
-            seen = true;
-            map.next_value_seed(HostsSeed(&mut *self.0))?;
-        }
-        if seen {
-            Ok(())
-        } else {
-            Err(refused())
-        }
-    }
-}
-
-struct HostsSeed<'r, 'de>(&'r mut Reader<'de>);
-
-impl<'de> DeserializeSeed<'de> for HostsSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for HostsSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of hosts")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let reader = self.0;
-        loop {
-            reader.scratch.clear();
-            reader.found.clear();
-            let seed = HostSeed {
-                scratch: &mut reader.scratch,
-                sink: None,
-            };
-            if seq.next_element_seed(seed)?.is_none() {
-                return Ok(());
-            }
-            reader.commit().map_err(|()| refused::<A::Error>())?;
-        }
-    }
-}
-
-/// Whether `path` names a JSON Lines file.
-fn is_lines(path: &FsPath) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
-}
-
-/// A fleet file: see [`IndexedFleet::load_with`].
-pub(crate) fn load(
-    path: &FsPath,
-    format: Option<FleetFormat>,
-    progress: &dyn Fn(Progress),
-) -> Result<IndexedFleet, FleetError> {
-    let io = |source| FleetError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let streams_lines = is_lines(path) && matches!(format, None | Some(FleetFormat::Fleetscope));
-    if !streams_lines {
-        let mut bytes = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
-        let mut done = 0u64;
-        let mut block = vec![0u8; BLOCK];
-        loop {
-            let n = file.read(&mut block).map_err(io)?;
-            if n == 0 {
-                break;
-            }
-            bytes.extend_from_slice(block.get(..n).unwrap_or_default());
-            done += n as u64;
-            progress(Progress {
-                done: done / 2,
-                total,
-            });
-        }
-        let fleet = match format.unwrap_or_else(|| crate::fleet::inventory::detect(&bytes)) {
-            FleetFormat::Fleetscope => from_json(&bytes),
-            inventory => Fleet::from_json_with(&bytes, inventory).map(IndexedFleet::new),
-        };
-        progress(Progress { done: total, total });
-        return fleet;
-    }
-    let mut load = LinesLoad::new();
-    // Pieces read but not yet assembled: a block is assembled while the
-    // next one is parsed.
-    let mut pending: Vec<LinesPiece> = Vec::new();
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK * 2);
-    let mut done = 0u64;
-    loop {
-        // Fill up to a block beyond what is carried over.
-        let keep = buf.len();
-        buf.resize(keep + BLOCK, 0);
-        let mut filled = keep;
-        while filled < buf.len() {
-            let n = file
-                .read(buf.get_mut(filled..).unwrap_or_default())
-                .map_err(io)?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        buf.truncate(filled);
-        let end_of_file = filled < keep + BLOCK;
-        // Whole lines only, unless the file has ended.
-        let cut = if end_of_file {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                // One line longer than a block: read on.
-                None => continue,
-            }
-        };
-        let whole = buf.get(..cut).unwrap_or_default();
-        if !whole.is_empty() {
-            let pieces = cut_lines(whole, threads() * 2);
-            let previous = std::mem::take(&mut pending);
-            let (read, assembled) = join(|| read_pieces(&pieces), || load.assemble(previous));
-            assembled?;
-            pending = read;
-        }
-        done += cut as u64;
-        progress(Progress { done, total });
-        buf.drain(..cut);
-        if end_of_file {
-            break;
-        }
-    }
-    load.assemble(pending)?;
-    load.all.finish()
+    ends.filter(move |_| !bytes.is_empty()).map(move |end| {
+        let line = trimmed.get(start..end).unwrap_or_default();
+        start = end + 1;
+        line
+    })
 }
 
 #[cfg(test)]
@@ -978,17 +569,5 @@ mod tests {
         assert_eq!(split_lines(b"a").collect::<Vec<_>>(), [&b"a"[..]]);
         assert_eq!(split_lines(b"").count(), 0);
         assert_eq!(split_lines(b"\n").collect::<Vec<_>>(), [&b""[..]]);
-    }
-
-    #[test]
-    fn cuts_fall_at_line_ends_and_cover_the_text() {
-        let text = b"{\"name\":\"a\"}\n{\"name\":\"bb\"}\n\n{\"name\":\"c\"}";
-        for pieces in 1..8 {
-            let cut = cut_lines(text, pieces);
-            assert_eq!(cut.concat(), text.to_vec());
-            for piece in cut.iter().take(cut.len() - 1) {
-                assert!(piece.ends_with(b"\n"));
-            }
-        }
     }
 }

@@ -29,9 +29,11 @@
 //! ```
 
 mod build;
+mod document;
 mod eval;
 mod index;
-pub(crate) mod ingest;
+mod ingest;
+mod load;
 mod patterns;
 mod program;
 pub(crate) mod store;
@@ -46,7 +48,7 @@ use crate::fleet::Host;
 use crate::scope::{Catalog, Scope};
 
 pub use index::{HostId, IndexError, IndexedFleet};
-pub use ingest::Progress;
+pub use load::Progress;
 
 use eval::Evaluator;
 use program::Program;

@@ -1,0 +1,560 @@
+//! How a fleet file streams into the index: read in blocks, cut into
+//! records, records parsed in parallel pieces, pieces assembled in file
+//! order.
+//!
+//! JSON Lines are cut at line ends; a JSON document (an array of hosts, or
+//! `{"hosts": [...]}`) is cut between its records by `document::Splitter`.
+//! Either way a block is parsed (in pieces, on every core with the
+//! `parallel` feature) while the previous block's pieces are assembled, and
+//! the text is never wholly in memory. Pieces are assembled in file order,
+//! so ids, values and errors do not depend on where blocks or pieces are
+//! cut.
+//!
+//! Another tool's inventory (Ansible, EC2, PuppetDB) is read whole and
+//! converted first; so is a document whose first block does not show that
+//! it is fleetscope's own (its first record is larger than a block).
+
+use std::io::Read;
+use std::path::Path as FsPath;
+
+use crate::fleet::inventory::{detect, FleetFormat};
+use crate::fleet::{Fleet, FleetError};
+
+use super::build::Assembler;
+use super::document::{Refused, Splitter};
+use super::index::IndexedFleet;
+use super::ingest::{read_lines, read_records, Piece, Stop};
+
+/// How far a load has come, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the file read and parsed so far.
+    pub done: u64,
+    /// Bytes in the file.
+    pub total: u64,
+}
+
+impl IndexedFleet {
+    /// Reads a fleet file straight into an index: JSON Lines when the name
+    /// ends in `.jsonl` or `.ndjson`, otherwise a JSON array of hosts or
+    /// `{"hosts": [...]}` — the files [`Fleet::load`] reads, with the same
+    /// errors, word for word — or another tool's inventory
+    /// ([`FleetFormat`]), detected from its shape.
+    ///
+    /// Cost: one pass over the file, no `Host` built. The file is read in
+    /// blocks of 16 MiB, each cut into records and parsed in parallel with
+    /// the `parallel` feature, so it is never wholly in memory. Other
+    /// tools' inventories are read whole and converted. See
+    /// `docs/ingest.md` for the memory a host costs.
+    pub fn load(path: impl AsRef<FsPath>) -> Result<IndexedFleet, FleetError> {
+        load(path.as_ref(), None, &|_| {})
+    }
+
+    /// [`IndexedFleet::load`], calling `progress` after each block read.
+    pub fn load_with(
+        path: impl AsRef<FsPath>,
+        progress: &dyn Fn(Progress),
+    ) -> Result<IndexedFleet, FleetError> {
+        load(path.as_ref(), None, progress)
+    }
+
+    /// [`IndexedFleet::load_with`] in a given format rather than the one
+    /// detected ([`Fleet::load_with`] for a plain [`Fleet`]). Fleetscope
+    /// files stream into the index; other tools' inventories are read whole
+    /// and converted first.
+    pub fn load_as(
+        path: impl AsRef<FsPath>,
+        format: FleetFormat,
+        progress: &dyn Fn(Progress),
+    ) -> Result<IndexedFleet, FleetError> {
+        load(path.as_ref(), Some(format), progress)
+    }
+
+    /// Parses a JSON array of hosts, or `{"hosts": [...]}`, straight into
+    /// an index, its records in parallel pieces with the `parallel`
+    /// feature; accepts and rejects exactly what [`Fleet::from_json`]
+    /// does, with the same errors.
+    pub fn from_json(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
+        from_json(bytes)
+    }
+
+    /// Parses JSON Lines straight into an index, in parallel pieces with
+    /// the `parallel` feature; accepts and rejects exactly what
+    /// [`Fleet::from_json_lines`] does, with the same errors.
+    pub fn from_json_lines(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
+        let pieces = if bytes.len() < (1 << 20) {
+            1
+        } else {
+            threads() * 4
+        };
+        lines_in_pieces(&cut_lines(bytes, pieces))
+    }
+
+    /// [`IndexedFleet::from_json_lines`] with the text cut at these byte
+    /// offsets (each just after a line end; others are moved there), for
+    /// tests that the cut changes nothing.
+    #[doc(hidden)]
+    pub fn from_json_lines_cut_at(
+        bytes: &[u8],
+        cuts: &[usize],
+    ) -> Result<IndexedFleet, FleetError> {
+        let fixed: Vec<usize> = cuts
+            .iter()
+            .map(
+                |c| match bytes.get(..*c).and_then(|b| memchr::memrchr(b'\n', b)) {
+                    Some(i) => i + 1,
+                    None => 0,
+                },
+            )
+            .collect();
+        lines_in_pieces(&split_at_lines(bytes, &fixed))
+    }
+
+    /// A fleetscope JSON document streamed from `reader` in blocks of
+    /// `block` bytes, as [`IndexedFleet::load`] streams a file, for tests
+    /// that block boundaries change nothing.
+    #[doc(hidden)]
+    pub fn from_json_in_blocks(bytes: &[u8], block: usize) -> Result<IndexedFleet, FleetError> {
+        let mut input = Input {
+            reader: bytes,
+            block: block.max(1),
+            done: 0,
+            total: bytes.len() as u64,
+            progress: &|_| {},
+        };
+        match stream(
+            &mut input,
+            Vec::new(),
+            Framing::Document(Splitter::default()),
+        ) {
+            Ok(fleet) => Ok(fleet),
+            Err(Stop::Error(e)) => Err(e),
+            Err(Stop::Refused) => Fleet::from_json(bytes).map(IndexedFleet::new),
+        }
+    }
+}
+
+/// Bytes read from a file at a time.
+const BLOCK: usize = 16 << 20;
+
+/// A file being read in blocks, with its progress.
+struct Input<'p, R> {
+    reader: R,
+    block: usize,
+    done: u64,
+    total: u64,
+    progress: &'p dyn Fn(Progress),
+}
+
+impl<R: Read> Input<'_, R> {
+    /// Appends up to a block to `buf`; `true` when the file has ended.
+    fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+        let keep = buf.len();
+        buf.resize(keep + self.block, 0);
+        let mut filled = keep;
+        while filled < buf.len() {
+            let n = self
+                .reader
+                .read(buf.get_mut(filled..).unwrap_or_default())?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        buf.truncate(filled);
+        Ok(filled < keep + self.block)
+    }
+
+    /// Reports `bytes` more of the file as done.
+    fn advance(&mut self, bytes: usize) {
+        self.done += bytes as u64;
+        (self.progress)(Progress {
+            done: self.done.min(self.total),
+            total: self.total,
+        });
+    }
+
+    /// Reads the rest of the file after `buf`.
+    fn rest(&mut self, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
+        while !self.fill(&mut buf)? {}
+        self.advance(buf.len());
+        Ok(buf)
+    }
+}
+
+/// How a text is cut into records.
+enum Framing {
+    /// One record per line.
+    Lines,
+    /// Records of a JSON document.
+    Document(Splitter),
+}
+
+/// Records to read on one thread.
+enum Chunk<'b> {
+    Lines(&'b [u8]),
+    Records(Vec<&'b [u8]>),
+}
+
+impl Chunk<'_> {
+    fn read(&self) -> Piece {
+        match self {
+            Chunk::Lines(bytes) => read_lines(bytes),
+            Chunk::Records(records) => read_records(records),
+        }
+    }
+}
+
+impl Framing {
+    /// How much of `buf` holds whole records, and those records in about
+    /// `pieces` chunks. With `at_end`, all of `buf` must be whole records.
+    fn cut<'b>(
+        &mut self,
+        buf: &'b [u8],
+        at_end: bool,
+        pieces: usize,
+    ) -> Result<(usize, Vec<Chunk<'b>>), Refused> {
+        match self {
+            Framing::Lines => {
+                let end = if at_end {
+                    buf.len()
+                } else {
+                    memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1)
+                };
+                let whole = buf.get(..end).unwrap_or_default();
+                let chunks = if whole.is_empty() {
+                    Vec::new()
+                } else {
+                    cut_lines(whole, pieces)
+                        .into_iter()
+                        .map(Chunk::Lines)
+                        .collect()
+                };
+                Ok((end, chunks))
+            }
+            Framing::Document(splitter) => {
+                let scan = splitter.scan(buf, at_end)?;
+                let records: Vec<&[u8]> = scan
+                    .records
+                    .into_iter()
+                    .map(|r| buf.get(r).unwrap_or_default())
+                    .collect();
+                let per = records.len().div_ceil(pieces.max(1)).max(1);
+                let chunks = records
+                    .chunks(per)
+                    .map(|c| Chunk::Records(c.to_vec()))
+                    .collect();
+                Ok((scan.consumed, chunks))
+            }
+        }
+    }
+}
+
+/// Pieces assembled in file order; stops at the first that stopped.
+struct Load {
+    all: Assembler,
+    lines: usize,
+}
+
+impl Load {
+    fn new() -> Self {
+        Load {
+            all: Assembler::with_capacity(0),
+            lines: 0,
+        }
+    }
+
+    /// Adds pieces already read, in order.
+    fn assemble(&mut self, read: Vec<Piece>) -> Result<(), Stop> {
+        for piece in read {
+            let (records, lines) = (self.all.len(), self.lines);
+            match piece.stop {
+                Some(Stop::Error(mut e)) => {
+                    if let FleetError::Malformed { record, line, .. } = &mut e {
+                        *record = record.map(|r| r + records);
+                        *line += lines;
+                    }
+                    return Err(Stop::Error(e));
+                }
+                Some(Stop::Refused) => return Err(Stop::Refused),
+                None => {}
+            }
+            self.lines += piece.lines;
+            self.all.absorb(piece.part);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<IndexedFleet, Stop> {
+        self.all.finish().map_err(Stop::Error)
+    }
+}
+
+fn read_chunks(chunks: &[Chunk<'_>]) -> Vec<Piece> {
+    super::index::map_chunks(chunks, Chunk::read)
+}
+
+/// Streams the rest of `input` (after `buf`, already read) into an index.
+fn stream<R: Read>(
+    input: &mut Input<'_, R>,
+    mut buf: Vec<u8>,
+    mut framing: Framing,
+) -> Result<IndexedFleet, Stop> {
+    let mut load = Load::new();
+    // Pieces read but not yet assembled: a block is assembled while the
+    // next one is parsed.
+    let mut pending: Vec<Piece> = Vec::new();
+    loop {
+        let at_end = input.fill(&mut buf).map_err(|e| Stop::Error(io_error(e)))?;
+        let (cut, chunks) = framing
+            .cut(&buf, at_end, threads() * 2)
+            .map_err(|Refused| Stop::Refused)?;
+        if !chunks.is_empty() {
+            let previous = std::mem::take(&mut pending);
+            let (read, assembled) = join(|| read_chunks(&chunks), || load.assemble(previous));
+            assembled?;
+            pending = read;
+        }
+        drop(chunks);
+        input.advance(cut);
+        buf.drain(..cut);
+        if at_end {
+            break;
+        }
+    }
+    load.assemble(pending)?;
+    load.finish()
+}
+
+/// An I/O error while streaming; the caller names the file.
+fn io_error(source: std::io::Error) -> FleetError {
+    FleetError::Io {
+        path: String::new(),
+        source,
+    }
+}
+
+/// Cuts `bytes` at line ends into about `pieces` pieces of whole lines.
+fn cut_lines(bytes: &[u8], pieces: usize) -> Vec<&[u8]> {
+    let mut cuts = Vec::with_capacity(pieces + 1);
+    let step = bytes.len() / pieces.max(1);
+    let mut start = 0usize;
+    for k in 1..pieces {
+        let target = (k * step).max(start);
+        let Some(tail) = bytes.get(target..) else {
+            break;
+        };
+        match memchr::memchr(b'\n', tail) {
+            Some(i) => {
+                let end = target + i + 1;
+                cuts.push(bytes.get(start..end).unwrap_or_default());
+                start = end;
+            }
+            None => break,
+        }
+    }
+    cuts.push(bytes.get(start..).unwrap_or_default());
+    cuts
+}
+
+/// Where the split of a JSON Lines text falls: at line ends only.
+fn split_at_lines<'b>(bytes: &'b [u8], cuts: &[usize]) -> Vec<&'b [u8]> {
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    for &cut in cuts {
+        if cut <= start || cut > bytes.len() {
+            continue;
+        }
+        if let Some(piece) = bytes.get(start..cut) {
+            out.push(piece);
+        }
+        start = cut;
+    }
+    out.push(bytes.get(start..).unwrap_or_default());
+    out
+}
+
+/// JSON Lines from memory, read in the given pieces (whole lines each, in
+/// order).
+fn lines_in_pieces(pieces: &[&[u8]]) -> Result<IndexedFleet, FleetError> {
+    let chunks: Vec<Chunk<'_>> = pieces.iter().map(|p| Chunk::Lines(p)).collect();
+    let mut load = Load::new();
+    let built = load
+        .assemble(read_chunks(&chunks))
+        .and_then(|()| load.finish());
+    match built {
+        Ok(fleet) => Ok(fleet),
+        Err(Stop::Error(e)) => Err(e),
+        // Lines never refuse: a line the fast reader refuses is read by
+        // the exact reader on the spot.
+        Err(Stop::Refused) => {
+            Fleet::from_json_lines(pieces.concat().as_slice()).map(IndexedFleet::new)
+        }
+    }
+}
+
+/// A JSON document from memory: see [`IndexedFleet::from_json`].
+fn from_json(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
+    let pieces = if bytes.len() < (1 << 20) {
+        1
+    } else {
+        threads() * 4
+    };
+    let built = Framing::Document(Splitter::default())
+        .cut(bytes, true, pieces)
+        .map_err(|Refused| Stop::Refused)
+        .and_then(|(_, chunks)| {
+            let mut load = Load::new();
+            load.assemble(read_chunks(&chunks))?;
+            load.finish()
+        });
+    match built {
+        Ok(fleet) => Ok(fleet),
+        Err(Stop::Error(e)) => Err(e),
+        Err(Stop::Refused) => Fleet::from_json(bytes).map(IndexedFleet::new),
+    }
+}
+
+/// Whether `path` names a JSON Lines file.
+fn is_lines(path: &FsPath) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
+}
+
+/// The format of a document from its first block, when that block decides
+/// it: the wrapper `{"hosts": [` says fleetscope at once; an array needs
+/// its first record whole. `None`: read the whole document to tell.
+fn format_of_start(start: &[u8]) -> Option<FleetFormat> {
+    let mut splitter = Splitter::default();
+    let scan = splitter.scan(start, false).ok()?;
+    if splitter.is_wrapped() {
+        return Some(FleetFormat::Fleetscope);
+    }
+    let first = start.get(scan.records.first()?.clone())?;
+    let mut alone = Vec::with_capacity(first.len() + 2);
+    alone.push(b'[');
+    alone.extend_from_slice(first);
+    alone.push(b']');
+    Some(detect(&alone))
+}
+
+/// A fleet file: see [`IndexedFleet::load_with`].
+pub(crate) fn load(
+    path: &FsPath,
+    format: Option<FleetFormat>,
+    progress: &dyn Fn(Progress),
+) -> Result<IndexedFleet, FleetError> {
+    let named = |e: FleetError| match e {
+        FleetError::Io { source, .. } => FleetError::Io {
+            path: path.display().to_string(),
+            source,
+        },
+        other => other,
+    };
+    let file = std::fs::File::open(path).map_err(|e| named(io_error(e)))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut input = Input {
+        reader: file,
+        block: BLOCK,
+        done: 0,
+        total,
+        progress,
+    };
+    let fleetscope = matches!(format, None | Some(FleetFormat::Fleetscope));
+    if is_lines(path) && fleetscope {
+        return match stream(&mut input, Vec::new(), Framing::Lines) {
+            Ok(fleet) => Ok(fleet),
+            Err(Stop::Error(e)) => Err(named(e)),
+            // Lines never refuse (see `lines_in_pieces`).
+            Err(Stop::Refused) => Fleet::load(path).map(IndexedFleet::new),
+        };
+    }
+    // A document: its first block may say what it is.
+    let mut start = Vec::new();
+    let whole = input.fill(&mut start).map_err(|e| named(io_error(e)))?;
+    let decided = match format {
+        Some(f) => Some(f),
+        None if whole => Some(detect(&start)),
+        None => format_of_start(&start),
+    };
+    if decided == Some(FleetFormat::Fleetscope) {
+        let streamed = if whole {
+            input.advance(start.len());
+            from_json(&start).map_err(Stop::Error)
+        } else {
+            stream(&mut input, start, Framing::Document(Splitter::default()))
+        };
+        return match streamed {
+            Ok(fleet) => Ok(fleet),
+            Err(Stop::Error(e)) => Err(named(e)),
+            Err(Stop::Refused) => {
+                // The exact reader words what the fast one refused.
+                let bytes = std::fs::read(path).map_err(|e| named(io_error(e)))?;
+                Fleet::from_json(&bytes).map(IndexedFleet::new)
+            }
+        };
+    }
+    let bytes = input.rest(start).map_err(|e| named(io_error(e)))?;
+    match decided.unwrap_or_else(|| detect(&bytes)) {
+        FleetFormat::Fleetscope => from_json(&bytes),
+        inventory => Fleet::from_json_with(&bytes, inventory).map(IndexedFleet::new),
+    }
+}
+
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
+    }
+}
+
+fn threads() -> usize {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::current_num_threads().max(1)
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_fall_at_line_ends_and_cover_the_text() {
+        let text = b"{\"name\":\"a\"}\n{\"name\":\"bb\"}\n\n{\"name\":\"c\"}";
+        for pieces in 1..8 {
+            let cut = cut_lines(text, pieces);
+            assert_eq!(cut.concat(), text.to_vec());
+            for piece in cut.iter().take(cut.len() - 1) {
+                assert!(piece.ends_with(b"\n"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_document_start_decides_its_format_only_when_it_can() {
+        let fleetscope = br#"[{"name":"a","facts":{"x":1}}, {"name": "b"#;
+        assert_eq!(format_of_start(fleetscope), Some(FleetFormat::Fleetscope));
+        let wrapped = br#"{"hosts": [{"name":"#;
+        assert_eq!(format_of_start(wrapped), Some(FleetFormat::Fleetscope));
+        let puppetdb = br#"[{"certname":"a","facts":{}}, {"cert"#;
+        assert_eq!(format_of_start(puppetdb), Some(FleetFormat::PuppetDb));
+        let ec2 = br#"[{"Reservations":[]}, {"Reser"#;
+        assert_eq!(format_of_start(ec2), Some(FleetFormat::Ec2));
+        // The first record is not whole, or the document is an object.
+        assert_eq!(format_of_start(br#"[{"name":"a", "facts": {"#), None);
+        assert_eq!(
+            format_of_start(br#"{"_meta": {"hostvars": {}}, "all""#),
+            None
+        );
+    }
+}
