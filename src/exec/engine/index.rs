@@ -87,6 +87,11 @@ impl Key {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Dict {
     texts: FastMap<Box<str>, u32>,
+    /// While a column has at most [`FEW`] texts (most columns of a fleet:
+    /// operating systems, environments, regions), each as its first eight
+    /// bytes, its length and its id: a lookup compares a few words instead
+    /// of hashing.
+    few: Vec<(u64, usize, u32)>,
     ints: FastMap<i128, u32>,
     /// By bit pattern: JSON has no NaN, and `0.0`/`-0.0` as two values is
     /// harmless since each is tested on its own.
@@ -95,10 +100,38 @@ pub(crate) struct Dict {
     pub(crate) keys: Vec<Key>,
 }
 
+/// Texts a dictionary looks up without hashing (see `Dict::few`).
+const FEW: usize = 8;
+
+/// A text's first eight bytes as a word (zeros after a shorter text).
+fn head(text: &str) -> u64 {
+    let mut word = [0u8; 8];
+    for (w, b) in word.iter_mut().zip(text.bytes()) {
+        *w = b;
+    }
+    u64::from_le_bytes(word)
+}
+
 impl Dict {
+    fn get_text(&self, text: &str) -> Option<u32> {
+        if self.texts.len() > FEW {
+            return self.texts.get(text).copied();
+        }
+        let (h, len) = (head(text), text.len());
+        self.few
+            .iter()
+            .find(|(fh, flen, id)| {
+                *fh == h
+                    && *flen == len
+                    && (len <= 8
+                        || matches!(self.keys.get(*id as usize), Some(Key::Text(k)) if &**k == text))
+            })
+            .map(|(_, _, id)| *id)
+    }
+
     pub(crate) fn get(&self, value: &HostValue<'_>) -> Option<u32> {
         match value {
-            HostValue::Text(s) => self.texts.get(*s).copied(),
+            HostValue::Text(s) => self.get_text(s),
             HostValue::Int(i) => self.ints.get(i).copied(),
             HostValue::Float(f) => self.floats.get(&f.to_bits()).copied(),
             HostValue::Bool(b) => self.bools.get(usize::from(*b)).copied().flatten(),
@@ -114,6 +147,11 @@ impl Dict {
             HostValue::Text(s) => {
                 self.texts.insert((*s).into(), id);
                 self.keys.push(Key::Text((*s).into()));
+                if self.texts.len() <= FEW {
+                    self.few.push((head(s), s.len(), id));
+                } else {
+                    self.few = Vec::new();
+                }
             }
             HostValue::Int(i) => {
                 self.ints.insert(*i, id);
@@ -1108,5 +1146,33 @@ pub(crate) fn map_chunks<T: Sync, R: Send>(
     #[cfg(not(feature = "parallel"))]
     {
         items.iter().map(f).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dictionaries_find_texts_before_and_after_they_hash() {
+        // Texts that share their first eight bytes, differ only in length,
+        // or are empty, below and beyond the few looked up without hashing.
+        let texts: Vec<String> = ["", "a", "abcdefgh", "abcdefghi", "abcdefghj", "abcdefg"]
+            .into_iter()
+            .map(str::to_string)
+            .chain((0..20).map(|i| format!("abcdefgh-{i}")))
+            .collect();
+        let mut dict = Dict::default();
+        for (n, text) in texts.iter().enumerate() {
+            assert_eq!(dict.get(&HostValue::Text(text)), None, "{text:?} before");
+            let id = dict.id(&HostValue::Text(text));
+            assert_eq!(id as usize, n);
+            for (m, earlier) in texts.iter().enumerate().take(n + 1) {
+                assert_eq!(dict.get(&HostValue::Text(earlier)), Some(m as u32));
+            }
+            assert_eq!(dict.get(&HostValue::Text("abcdefgh-x")), None);
+        }
+        assert_eq!(dict.id(&HostValue::Int(1)), texts.len() as u32);
+        assert_eq!(dict.get(&HostValue::Text("1")), None);
     }
 }
