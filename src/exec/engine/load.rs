@@ -15,6 +15,7 @@
 //! it is fleetscope's own (its first record is larger than a block).
 
 use std::io::Read;
+use std::ops::Range;
 use std::path::Path as FsPath;
 
 use crate::fleet::inventory::{detect, FleetFormat};
@@ -146,23 +147,27 @@ struct Input<'p, R> {
     progress: &'p dyn Fn(Progress),
 }
 
+/// Appends up to `block` bytes of `reader` to `buf`; `true` when the file
+/// has ended.
+fn fill(reader: &mut impl Read, block: usize, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    let keep = buf.len();
+    buf.resize(keep + block, 0);
+    let mut filled = keep;
+    while filled < buf.len() {
+        let n = reader.read(buf.get_mut(filled..).unwrap_or_default())?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    buf.truncate(filled);
+    Ok(filled < keep + block)
+}
+
 impl<R: Read> Input<'_, R> {
     /// Appends up to a block to `buf`; `true` when the file has ended.
     fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<bool> {
-        let keep = buf.len();
-        buf.resize(keep + self.block, 0);
-        let mut filled = keep;
-        while filled < buf.len() {
-            let n = self
-                .reader
-                .read(buf.get_mut(filled..).unwrap_or_default())?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        buf.truncate(filled);
-        Ok(filled < keep + self.block)
+        fill(&mut self.reader, self.block, buf)
     }
 
     /// Reports `bytes` more of the file as done.
@@ -190,6 +195,15 @@ enum Framing {
     Document(Splitter),
 }
 
+/// Where a block's whole records are: they end at `end` (the rest is
+/// carried over to the next block); `spans` are runs of whole lines
+/// (JSON Lines) or single records (a document).
+struct Cut {
+    end: usize,
+    spans: Vec<Range<usize>>,
+    lines: bool,
+}
+
 /// Records to read on one thread.
 enum Chunk<'b> {
     Lines(&'b [u8]),
@@ -206,14 +220,9 @@ impl Chunk<'_> {
 }
 
 impl Framing {
-    /// How much of `buf` holds whole records, and those records in about
-    /// `pieces` chunks. With `at_end`, all of `buf` must be whole records.
-    fn cut<'b>(
-        &mut self,
-        buf: &'b [u8],
-        at_end: bool,
-        pieces: usize,
-    ) -> Result<(usize, Vec<Chunk<'b>>), Refused> {
+    /// Where the whole records of `buf` are, in about `pieces` runs of
+    /// lines. With `at_end`, all of `buf` must be whole records.
+    fn cut(&mut self, buf: &[u8], at_end: bool, pieces: usize) -> Result<Cut, Stop> {
         match self {
             Framing::Lines => {
                 let end = if at_end {
@@ -222,31 +231,46 @@ impl Framing {
                     memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1)
                 };
                 let whole = buf.get(..end).unwrap_or_default();
-                let chunks = if whole.is_empty() {
-                    Vec::new()
-                } else {
-                    cut_lines(whole, pieces)
-                        .into_iter()
-                        .map(Chunk::Lines)
-                        .collect()
-                };
-                Ok((end, chunks))
+                let mut spans = Vec::new();
+                let mut start = 0;
+                if !whole.is_empty() {
+                    for piece in cut_lines(whole, pieces) {
+                        spans.push(start..start + piece.len());
+                        start += piece.len();
+                    }
+                }
+                Ok(Cut {
+                    end,
+                    spans,
+                    lines: true,
+                })
             }
             Framing::Document(splitter) => {
-                let scan = splitter.scan(buf, at_end)?;
-                let records: Vec<&[u8]> = scan
-                    .records
-                    .into_iter()
-                    .map(|r| buf.get(r).unwrap_or_default())
-                    .collect();
-                let per = records.len().div_ceil(pieces.max(1)).max(1);
-                let chunks = records
-                    .chunks(per)
-                    .map(|c| Chunk::Records(c.to_vec()))
-                    .collect();
-                Ok((scan.consumed, chunks))
+                let scan = splitter
+                    .scan(buf, at_end)
+                    .map_err(|Refused| Stop::Refused)?;
+                Ok(Cut {
+                    end: scan.consumed,
+                    spans: scan.records,
+                    lines: false,
+                })
             }
         }
+    }
+}
+
+impl Cut {
+    /// The records of `buf` in about `pieces` chunks, one per task.
+    fn chunks<'b>(&self, buf: &'b [u8], pieces: usize) -> Vec<Chunk<'b>> {
+        let text = |r: &Range<usize>| buf.get(r.clone()).unwrap_or_default();
+        if self.lines {
+            return self.spans.iter().map(|r| Chunk::Lines(text(r))).collect();
+        }
+        let per = self.spans.len().div_ceil(pieces.max(1)).max(1);
+        self.spans
+            .chunks(per)
+            .map(|c| Chunk::Records(c.iter().map(text).collect()))
+            .collect()
     }
 }
 
@@ -295,32 +319,55 @@ fn read_chunks(chunks: &[Chunk<'_>]) -> Vec<Piece> {
 }
 
 /// Streams the rest of `input` (after `buf`, already read) into an index.
-fn stream<R: Read>(
+///
+/// Three things run at once: the block in hand is parsed, the pieces of
+/// the block before are assembled, and the next block is read and cut
+/// (its first bytes are what the block in hand left over). Errors are
+/// reported in file order: the parse and assembly of earlier text first.
+fn stream<R: Read + Send>(
     input: &mut Input<'_, R>,
     mut buf: Vec<u8>,
     mut framing: Framing,
 ) -> Result<IndexedFleet, Stop> {
+    let pieces = threads() * 2;
     let mut load = Load::new();
-    // Pieces read but not yet assembled: a block is assembled while the
-    // next one is parsed.
     let mut pending: Vec<Piece> = Vec::new();
+    let io = |e| Stop::Error(io_error(e));
+    let mut at_end = input.fill(&mut buf).map_err(io)?;
+    let mut cut = framing.cut(&buf, at_end, pieces)?;
     loop {
-        let at_end = input.fill(&mut buf).map_err(|e| Stop::Error(io_error(e)))?;
-        let (cut, chunks) = framing
-            .cut(&buf, at_end, threads() * 2)
-            .map_err(|Refused| Stop::Refused)?;
-        if !chunks.is_empty() {
-            let previous = std::mem::take(&mut pending);
-            let (read, assembled) = join(|| read_chunks(&chunks), || load.assemble(previous));
-            assembled?;
-            pending = read;
-        }
+        let mut next = buf.get(cut.end..).unwrap_or_default().to_vec();
+        let chunks = cut.chunks(&buf, pieces);
+        let previous = std::mem::take(&mut pending);
+        let (reader, block, framing) = (&mut input.reader, input.block, &mut framing);
+        let ((read, assembled), ahead) = join(
+            || join(|| read_chunks(&chunks), || load.assemble(previous)),
+            || -> Result<Option<(bool, Cut)>, Stop> {
+                if at_end {
+                    return Ok(None);
+                }
+                let end = fill(reader, block, &mut next).map_err(io)?;
+                Ok(Some((end, framing.cut(&next, end, pieces)?)))
+            },
+        );
         drop(chunks);
-        input.advance(cut);
-        buf.drain(..cut);
-        if at_end {
+        assembled?;
+        input.advance(cut.end);
+        pending = read;
+        let ahead = match ahead {
+            Ok(ahead) => ahead,
+            Err(stop) => {
+                // What comes earlier in the file is reported first.
+                load.assemble(pending)?;
+                return Err(stop);
+            }
+        };
+        let Some((end, next_cut)) = ahead else {
             break;
-        }
+        };
+        buf = next;
+        at_end = end;
+        cut = next_cut;
     }
     load.assemble(pending)?;
     load.finish()
@@ -402,10 +449,9 @@ fn from_json(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
     };
     let built = Framing::Document(Splitter::default())
         .cut(bytes, true, pieces)
-        .map_err(|Refused| Stop::Refused)
-        .and_then(|(_, chunks)| {
+        .and_then(|cut| {
             let mut load = Load::new();
-            load.assemble(read_chunks(&chunks))?;
+            load.assemble(read_chunks(&cut.chunks(bytes, pieces)))?;
             load.finish()
         });
     match built {
