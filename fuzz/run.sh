@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-0}"
-targets=(parse parse_eval differential inventory)
+targets=(parse parse_eval differential inventory fleet_json)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 
 if command -v cargo-fuzz >/dev/null 2>&1 && rustup toolchain list 2>/dev/null | grep -q nightly; then

@@ -13,6 +13,8 @@ use std::path::Path;
 
 #[path = "../fuzz/fuzz_targets/logic/differential.rs"]
 mod differential;
+#[path = "../fuzz/fuzz_targets/logic/fleet_json.rs"]
+mod fleet_json;
 #[path = "../fuzz/fuzz_targets/logic/inventory.rs"]
 mod inventory;
 #[path = "../fuzz/fuzz_targets/logic/parse.rs"]
@@ -76,6 +78,11 @@ fn inventory_target_passes_on_its_corpus() {
 }
 
 #[test]
+fn fleet_json_target_passes_on_its_corpus() {
+    run_all("fleet_json", fleet_json::run);
+}
+
+#[test]
 fn targets_take_invalid_utf8_and_edge_inputs() {
     for input in [
         &b""[..],
@@ -90,5 +97,6 @@ fn targets_take_invalid_utf8_and_edge_inputs() {
         parse_eval::run(input);
         differential::run(input);
         inventory::run(input);
+        fleet_json::run(input);
     }
 }
