@@ -56,6 +56,10 @@ pub(crate) struct Scan {
 pub(crate) struct Splitter {
     frame: Frame,
     wrapped: bool,
+    /// A record the last buffer ended in: the state at that end and how
+    /// many of its bytes were followed, so that the next buffer (which
+    /// starts with the record) resumes there instead of starting over.
+    partial: Option<(Inside, usize)>,
 }
 
 impl Default for Splitter {
@@ -63,6 +67,7 @@ impl Default for Splitter {
         Splitter {
             frame: Frame::Start,
             wrapped: false,
+            partial: None,
         }
     }
 }
@@ -153,7 +158,7 @@ fn prefix_xor(mut x: u64) -> u64 {
 
 /// The scan inside a record: whether it is inside a string, after a
 /// backslash there, and how deep in braces.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 struct Inside {
     string: bool,
     escaped: bool,
@@ -215,12 +220,12 @@ impl Inside {
     }
 }
 
-/// The position just after the `}` that closes the object opening at
-/// `start`, or `None` when the buffer ends first.
-fn record_end(buf: &[u8], start: usize) -> Option<usize> {
-    let mut inside = Inside::default();
-    let mut pos = start;
-    let rest = buf.get(start..)?;
+/// The position just after the `}` that closes the object being followed
+/// by `inside`, scanning from `from`; `None` when the buffer ends first
+/// (then `inside` holds the state at its end, to resume from there).
+fn record_end(buf: &[u8], from: usize, inside: &mut Inside) -> Option<usize> {
+    let mut pos = from;
+    let rest = buf.get(from..)?;
     let mut chunks = rest.chunks_exact(64);
     for chunk in chunks.by_ref() {
         let whole: &[u8; 64] = chunk.try_into().ok()?;
@@ -273,14 +278,20 @@ impl Splitter {
                     }
                     None => break,
                 },
-                (Frame::Open | Frame::AfterComma, b'{') => match record_end(buf, pos) {
-                    Some(end) => {
-                        scan.records.push(pos..end);
-                        self.frame = Frame::AfterRecord;
-                        pos = end;
+                (Frame::Open | Frame::AfterComma, b'{') => {
+                    let (mut inside, done) = self.partial.take().unwrap_or_default();
+                    match record_end(buf, pos + done, &mut inside) {
+                        Some(end) => {
+                            scan.records.push(pos..end);
+                            self.frame = Frame::AfterRecord;
+                            pos = end;
+                        }
+                        None => {
+                            self.partial = Some((inside, buf.len() - pos));
+                            break;
+                        }
                     }
-                    None => break,
-                },
+                }
                 (Frame::Open | Frame::AfterRecord, b']') => {
                     self.frame = Frame::Closed;
                     pos += 1;
@@ -451,7 +462,10 @@ mod tests {
         ) {
             let mut buf = vec![b'{'];
             buf.extend_from_slice(&body);
-            proptest::prop_assert_eq!(record_end(&buf, 0), record_end_slowly(&buf, 0));
+            proptest::prop_assert_eq!(
+                record_end(&buf, 0, &mut Inside::default()),
+                record_end_slowly(&buf, 0)
+            );
         }
 
         #[test]
@@ -461,7 +475,10 @@ mod tests {
         ) {
             let mut buf = vec![b'{'];
             buf.extend_from_slice(&body);
-            proptest::prop_assert_eq!(record_end(&buf, 0), record_end_slowly(&buf, 0));
+            proptest::prop_assert_eq!(
+                record_end(&buf, 0, &mut Inside::default()),
+                record_end_slowly(&buf, 0)
+            );
         }
     }
 
