@@ -146,12 +146,21 @@ proptest! {
         let bytes = text.as_bytes();
         let exact = exact_json(bytes);
         prop_assert_eq!(&outcome(IndexedFleet::from_json(bytes)), &exact);
+        // A valid document of objects streams without the exact reader
+        // (only host records in serde's array form need it).
+        let plain = exact.is_ok() && !records.iter().any(|r| r.starts_with('['));
         for block in 1..=bytes.len().max(1) {
             prop_assert_eq!(
                 &outcome(IndexedFleet::from_json_in_blocks(bytes, block)),
                 &exact,
                 "blocks of {} bytes", block
             );
+            if plain {
+                prop_assert!(
+                    !IndexedFleet::json_in_blocks_needs_exact_reader(bytes, block),
+                    "blocks of {} bytes fell back to the exact reader", block
+                );
+            }
         }
     }
 }

@@ -111,28 +111,40 @@ impl IndexedFleet {
         lines_in_pieces(&split_at_lines(bytes, &fixed))
     }
 
-    /// A fleetscope JSON document streamed from `reader` in blocks of
-    /// `block` bytes, as [`IndexedFleet::load`] streams a file, for tests
-    /// that block boundaries change nothing.
+    /// A fleetscope JSON document streamed in blocks of `block` bytes, as
+    /// [`IndexedFleet::load`] streams a file, for tests that block
+    /// boundaries change nothing.
     #[doc(hidden)]
     pub fn from_json_in_blocks(bytes: &[u8], block: usize) -> Result<IndexedFleet, FleetError> {
-        let mut input = Input {
-            reader: bytes,
-            block: block.max(1),
-            done: 0,
-            total: bytes.len() as u64,
-            progress: &|_| {},
-        };
-        match stream(
-            &mut input,
-            Vec::new(),
-            Framing::Document(Splitter::default()),
-        ) {
+        match stream_in_blocks(bytes, block) {
             Ok(fleet) => Ok(fleet),
             Err(Stop::Error(e)) => Err(e),
             Err(Stop::Refused) => Fleet::from_json(bytes).map(IndexedFleet::new),
         }
     }
+
+    /// Whether streaming `bytes` in blocks of `block` bytes hands the
+    /// document to the exact reader (for tests that valid documents of
+    /// plain records stream without it).
+    #[doc(hidden)]
+    pub fn json_in_blocks_needs_exact_reader(bytes: &[u8], block: usize) -> bool {
+        matches!(stream_in_blocks(bytes, block), Err(Stop::Refused))
+    }
+}
+
+fn stream_in_blocks(bytes: &[u8], block: usize) -> Result<IndexedFleet, Stop> {
+    let mut input = Input {
+        reader: bytes,
+        block: block.max(1),
+        done: 0,
+        total: bytes.len() as u64,
+        progress: &|_| {},
+    };
+    stream(
+        &mut input,
+        Vec::new(),
+        Framing::Document(Splitter::default()),
+    )
 }
 
 /// Bytes read from a file at a time.
