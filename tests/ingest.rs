@@ -243,3 +243,73 @@ fn a_file_loads_in_blocks_with_progress() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Files larger than a block (16 MiB) stream in several: a valid document
+/// and valid JSON Lines load as the exact readers read them, and an error
+/// in the last record — after the first blocks are already indexed — is
+/// the exact reader's, word for word, with its record and line counted
+/// across blocks.
+#[test]
+fn files_larger_than_a_block_stream_with_exact_errors() {
+    let dir = std::env::temp_dir().join(format!("fleetscope-ingest-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let record = |i: usize| {
+        format!(
+            "{{\"name\":\"host-{i:06}.example.com\",\"roles\":[\"r{}\"],\"tags\":{{\"env\":\"e{}\",\"note\":\"{}\"}},\"facts\":{{\"os\":{{\"name\":\"x\",\"version\":\"{}\"}},\"n\":{i}}}}}",
+            i % 7,
+            i % 3,
+            "pad".repeat(40),
+            i % 11
+        )
+    };
+    let count = 80_000; // about 21 MB
+    let records: Vec<String> = (0..count).map(record).collect();
+    let bad = records.len() - 2;
+    let broken: Vec<String> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if i == bad {
+                r.replace("\"n\":", "\"n\":[{}],\"m\":")
+            } else {
+                r.clone()
+            }
+        })
+        .collect();
+    let broken_tag: Vec<String> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if i == bad {
+                r.replace("\"env\":\"e", "\"env\":7,\"x\":\"e")
+            } else {
+                r.clone()
+            }
+        })
+        .collect();
+    let cases = [
+        ("fleet.json", format!("[\n{}\n]\n", records.join(",\n"))),
+        ("fleet.jsonl", records.join("\n")),
+        ("facts.json", format!("[{}]", broken.join(","))),
+        (
+            "tag.json",
+            format!("{{\"hosts\": [{}]}}", broken_tag.join(",\n  ")),
+        ),
+        ("tag.jsonl", broken_tag.join("\n")),
+    ];
+    for (name, text) in cases {
+        assert!(text.len() > 16 << 20, "{name} spans more than one block");
+        let path = dir.join(name);
+        std::fs::write(&path, &text).expect("write fleet");
+        let fast = outcome(IndexedFleet::load(&path));
+        let exact = Fleet::load(&path).map_err(|e| e.to_string());
+        assert_eq!(fast, exact, "{name}");
+        if name.starts_with("fleet") {
+            assert_eq!(fast.expect("valid").len(), count, "{name}");
+        } else if name.starts_with("tag") {
+            let err = exact.expect_err("a tag that is a number");
+            assert!(err.contains(&format!("record {bad}")), "{name}: {err}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

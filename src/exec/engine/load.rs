@@ -503,14 +503,7 @@ pub(crate) fn load(
     format: Option<FleetFormat>,
     progress: &dyn Fn(Progress),
 ) -> Result<IndexedFleet, FleetError> {
-    let named = |e: FleetError| match e {
-        FleetError::Io { source, .. } => FleetError::Io {
-            path: path.display().to_string(),
-            source,
-        },
-        other => other,
-    };
-    let file = std::fs::File::open(path).map_err(|e| named(io_error(e)))?;
+    let file = std::fs::File::open(path).map_err(|e| named(path, io_error(e)))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut input = Input {
         reader: file,
@@ -520,43 +513,57 @@ pub(crate) fn load(
         progress,
     };
     let fleetscope = matches!(format, None | Some(FleetFormat::Fleetscope));
-    if is_lines(path) && fleetscope {
-        return match stream(&mut input, Vec::new(), Framing::Lines) {
-            Ok(fleet) => Ok(fleet),
-            Err(Stop::Error(e)) => Err(named(e)),
-            // Lines never refuse (see `lines_in_pieces`).
-            Err(Stop::Refused) => Fleet::load(path).map(IndexedFleet::new),
-        };
+    let streamed = if is_lines(path) && fleetscope {
+        stream(&mut input, Vec::new(), Framing::Lines)
+    } else {
+        load_document(&mut input, format)
+    };
+    match streamed {
+        Ok(fleet) => Ok(fleet),
+        Err(Stop::Error(e)) => Err(named(path, e)),
+        // The exact reader words what the fast one refused (JSON Lines
+        // never refuse: a refused line is read by the exact reader at
+        // once).
+        Err(Stop::Refused) => {
+            Fleet::load_with(path, format.unwrap_or(FleetFormat::Fleetscope)).map(IndexedFleet::new)
+        }
     }
-    // A document: its first block may say what it is.
+}
+
+/// A JSON document: streamed when it is fleetscope's own (told by its
+/// first block, unless `format` says), else read whole and converted.
+fn load_document<R: Read + Send>(
+    input: &mut Input<'_, R>,
+    format: Option<FleetFormat>,
+) -> Result<IndexedFleet, Stop> {
+    let io = |e| Stop::Error(io_error(e));
     let mut start = Vec::new();
-    let whole = input.fill(&mut start).map_err(|e| named(io_error(e)))?;
+    let whole = input.fill(&mut start).map_err(io)?;
     let decided = match format {
         Some(f) => Some(f),
         None if whole => Some(detect(&start)),
         None => format_of_start(&start),
     };
-    if decided == Some(FleetFormat::Fleetscope) {
-        let streamed = if whole {
-            input.advance(start.len());
-            from_json(&start).map_err(Stop::Error)
-        } else {
-            stream(&mut input, start, Framing::Document(Splitter::default()))
-        };
-        return match streamed {
-            Ok(fleet) => Ok(fleet),
-            Err(Stop::Error(e)) => Err(named(e)),
-            Err(Stop::Refused) => {
-                // The exact reader words what the fast one refused.
-                let bytes = std::fs::read(path).map_err(|e| named(io_error(e)))?;
-                Fleet::from_json(&bytes).map(IndexedFleet::new)
-            }
-        };
+    if decided == Some(FleetFormat::Fleetscope) && !whole {
+        return stream(input, start, Framing::Document(Splitter::default()));
     }
-    let bytes = input.rest(start).map_err(|e| named(io_error(e)))?;
+    let bytes = input.rest(start).map_err(io)?;
     match decided.unwrap_or_else(|| detect(&bytes)) {
-        FleetFormat::Fleetscope => from_json(&bytes),
-        inventory => Fleet::from_json_with(&bytes, inventory).map(IndexedFleet::new),
+        FleetFormat::Fleetscope => from_json(&bytes).map_err(Stop::Error),
+        inventory => Fleet::from_json_with(&bytes, inventory)
+            .map(IndexedFleet::new)
+            .map_err(Stop::Error),
+    }
+}
+
+/// `e` with the file's name, when it is an I/O error.
+fn named(path: &FsPath, e: FleetError) -> FleetError {
+    match e {
+        FleetError::Io { source, .. } => FleetError::Io {
+            path: path.display().to_string(),
+            source,
+        },
+        other => other,
     }
 }
 
