@@ -188,9 +188,13 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
             let names = selected.names(&fleet);
             match args.format {
                 Format::Text => {
+                    // Stdout is line-buffered: one write per name would be
+                    // a system call per name.
+                    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
                     for name in names {
-                        writeln!(out, "{name}").map_err(write_failure)?;
+                        writeln!(w, "{name}").map_err(write_failure)?;
                     }
+                    w.flush().map_err(write_failure)?;
                 }
                 Format::Json => {
                     let names: Vec<&str> = names.collect();
@@ -394,15 +398,22 @@ fn plan(
                 #[serde(skip_serializing_if = "Option::is_none")]
                 changes: Option<Vec<fleetscope::rollout::TierChange>>,
             }
-            let json = serde_json::to_string_pretty(&WithChanges {
-                plan: &plan,
-                changes,
-            })
+            // Streamed through a buffer: a plan of a million hosts is
+            // about 100 MB of JSON, not worth building as one string.
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+            serde_json::to_writer_pretty(
+                &mut w,
+                &WithChanges {
+                    plan: &plan,
+                    changes,
+                },
+            )
             .map_err(|e| Failure {
                 message: e.to_string(),
                 code: 1,
             })?;
-            writeln!(out, "{json}").map_err(write_failure)?;
+            writeln!(w).map_err(write_failure)?;
+            w.flush().map_err(write_failure)?;
         }
     }
     Ok(())
