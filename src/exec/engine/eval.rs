@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 use roaring::{MultiOps, RoaringBitmap};
 
 use super::index::{Column, IndexedFleet, Postings};
-use super::patterns::{self, NameOrder};
+use super::par::filter_ids;
+use super::patterns::{self, Pattern, TextOrder};
 use super::program::{Instr, Program, Term, Test, TestKind};
 use crate::fleet::Host;
 use crate::syntax::{Literal, Path};
@@ -32,10 +33,6 @@ struct SetOrComplement<'a> {
     set: Set<'a>,
     complement: bool,
 }
-
-/// Below this many items a scan stays on the calling thread.
-#[cfg(feature = "parallel")]
-const PARALLEL_MIN: usize = 16_384;
 
 /// A test made ready for one evaluation: literals bound to `now`.
 struct Compiled<'p> {
@@ -173,15 +170,13 @@ impl<'a> Exact<'a> {
         self.maps.iter().map(|b| b.len()).sum::<u64>() + self.ones.len() as u64
     }
 
-    fn into_set(mut self) -> Set<'a> {
+    fn into_set(self) -> Set<'a> {
         if self.ones.is_empty() {
             if let [one] = self.maps.as_slice() {
                 return Cow::Borrowed(*one);
             }
         }
-        self.ones.sort_unstable();
-        self.ones.dedup();
-        let mut out = RoaringBitmap::from_sorted_iter(self.ones).unwrap_or_default();
+        let mut out = patterns::to_bitmap(self.ones);
         if !self.maps.is_empty() {
             out |= self.maps.into_iter().union();
         }
@@ -531,7 +526,9 @@ impl<'a> Evaluator<'a> {
 
     fn scan_full_compiled(&self, c: &Compiled<'_>) -> RoaringBitmap {
         match (self.fleet.column(c.path), c.path) {
-            (Some(col), _) => scan_column(col, c),
+            (Some(col), _) => self
+                .column_pattern(col, c)
+                .unwrap_or_else(|| scan_column(col, c)),
             (None, Path::Name) => {
                 if let Some(hit) = self.name_pattern(c) {
                     return hit;
@@ -556,18 +553,27 @@ impl<'a> Evaluator<'a> {
     /// when its literals narrow the names to test (see `patterns`).
     fn name_pattern(&self, c: &Compiled<'_>) -> Option<RoaringBitmap> {
         let fleet = self.fleet;
-        let order = || {
-            fleet
-                .name_order
-                .get_or_init(|| NameOrder::build(&fleet.names, &fleet.live))
-        };
-        match c.kind {
-            TestKind::Like(glob) => patterns::match_glob(glob, &fleet.names, &fleet.live, order()),
-            TestKind::Matches(regex) => {
-                patterns::match_regex(regex, &fleet.names, &fleet.live, order())
-            }
-            _ => None,
+        let pattern = Pattern::of(c.kind)?;
+        let order = fleet
+            .name_order
+            .get_or_init(|| TextOrder::build(&fleet.names, fleet.live.iter()));
+        patterns::match_names(pattern, &fleet.names, &fleet.live, order)
+    }
+
+    /// A glob or regex on a column with many distinct values, answered
+    /// through the sorted orders of its dictionary: the postings of the
+    /// values that match, when the pattern's literals narrow the values
+    /// to test (see `patterns`).
+    fn column_pattern(&self, col: &Column, c: &Compiled<'_>) -> Option<RoaringBitmap> {
+        let pattern = Pattern::of(c.kind)?;
+        if col.dict.len() < self.fleet.pattern_order_min {
+            return None;
         }
+        let order = col
+            .order
+            .get_or_init(|| TextOrder::build(&col.dict, 0..col.dict.len() as u32));
+        let values = patterns::find(pattern, &col.dict, order)?;
+        Some(postings_of(&col.postings, &values).into_set().into_owned())
     }
 
     fn scan_within_compiled(&self, c: &Compiled<'_>, within: &RoaringBitmap) -> RoaringBitmap {
@@ -689,16 +695,7 @@ fn scan_column(col: &Column, test: &Compiled<'_>) -> RoaringBitmap {
         postings.get(v).is_some_and(|p| p.len() > 0)
             && keys.get(v).is_some_and(|k| test.passes(&k.value()))
     });
-    let postings_of = |ids: &[u32]| {
-        let mut e = Exact::default();
-        for v in ids {
-            if let Some(p) = postings.get(*v as usize) {
-                e.add(p);
-            }
-        }
-        e
-    };
-    let hit = postings_of(&pass);
+    let hit = postings_of(postings, &pass);
     if !col.multi {
         // Single-valued column: the values' hosts are disjoint, so when
         // most hosts pass, subtracting the rest from `has` is cheaper
@@ -715,25 +712,20 @@ fn scan_column(col: &Column, test: &Compiled<'_>) -> RoaringBitmap {
                     fail.push(v);
                 }
             }
-            let miss = postings_of(&fail).into_set();
+            let miss = postings_of(postings, &fail).into_set();
             return &col.has - miss.as_ref();
         }
     }
     hit.into_set().into_owned()
 }
 
-/// Indices in `0..n` for which `keep` holds, in order; in parallel on
-/// large inputs.
-fn filter_ids(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<u32> {
-    #[cfg(feature = "parallel")]
-    if n >= PARALLEL_MIN {
-        use rayon::prelude::*;
-        return (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .filter(|i| keep(*i))
-            .map(|i| i as u32)
-            .collect();
+/// The union, not yet computed, of the postings of the values `ids`.
+fn postings_of<'a>(postings: &'a [Postings], ids: &[u32]) -> Exact<'a> {
+    let mut e = Exact::default();
+    for v in ids {
+        if let Some(p) = postings.get(*v as usize) {
+            e.add(p);
+        }
     }
-    (0..n).filter(|i| keep(*i)).map(|i| i as u32).collect()
+    e
 }

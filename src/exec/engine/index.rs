@@ -24,6 +24,7 @@ use crate::syntax::Path;
 use crate::value::HostValue;
 
 use super::build::{Assembler, Part};
+use super::patterns::TextOrder;
 use super::store::{self, Names, Records};
 
 /// Index of a column in [`IndexedFleet::columns`].
@@ -240,6 +241,11 @@ pub(crate) struct Column {
     /// does, the hosts of different values are disjoint, which lets the
     /// evaluator take a complement instead of a large union.
     pub(crate) multi: bool,
+    /// The dictionary's value ids by text and by reversed text, for globs
+    /// and regexes (see `patterns`): built on the first pattern query once
+    /// the column has [`IndexedFleet::PATTERN_ORDER_MIN`] values, dropped
+    /// when values added since make it stale.
+    pub(crate) order: std::sync::OnceLock<TextOrder>,
 }
 
 impl Column {
@@ -255,6 +261,13 @@ impl Column {
             self.multi = true;
         }
         self.has.insert(id);
+        if self
+            .order
+            .get()
+            .is_some_and(|o| o.is_stale(self.dict.len()))
+        {
+            self.order = std::sync::OnceLock::new();
+        }
         vid as u32
     }
 
@@ -668,8 +681,12 @@ pub struct IndexedFleet {
     pub(crate) layout: Layout,
     pub(crate) columns: Vec<Column>,
     /// Names sorted (and sorted by their reversed text), for pattern
-    /// scans; built on first use and dropped when names change.
-    pub(crate) name_order: std::sync::OnceLock<super::patterns::NameOrder>,
+    /// scans; built on first use and dropped when enough names were added
+    /// since (removed hosts stay in it and are filtered out by `live`).
+    pub(crate) name_order: std::sync::OnceLock<TextOrder>,
+    /// Columns with fewer distinct values answer patterns by testing each
+    /// value; see [`IndexedFleet::PATTERN_ORDER_MIN`].
+    pub(crate) pattern_order_min: usize,
 }
 
 /// Hosts per build chunk.
@@ -731,6 +748,7 @@ impl ColumnBuilder {
                 .collect(),
             has,
             multi: self.multi,
+            order: std::sync::OnceLock::new(),
         }
     }
 }
@@ -791,7 +809,23 @@ impl IndexedFleet {
             layout,
             columns: finish_columns(builders),
             name_order: std::sync::OnceLock::new(),
+            pattern_order_min: IndexedFleet::PATTERN_ORDER_MIN,
         }
+    }
+
+    /// Below this many distinct values, a column answers a glob or regex
+    /// by testing each value (measured in `examples/ingest.rs`: below it
+    /// the plain test is about as fast as building the order); from it
+    /// on, through sorted orders of its values (`docs/ingest.md`).
+    #[doc(hidden)]
+    pub const PATTERN_ORDER_MIN: usize = 1024;
+
+    /// Sets the number of distinct values from which a column answers
+    /// patterns through sorted orders (0: every column), for tests and
+    /// measurements of both paths; answers are the same either way.
+    #[doc(hidden)]
+    pub fn set_pattern_order_min(&mut self, min: usize) {
+        self.pattern_order_min = min;
     }
 
     /// How many hosts the fleet holds now.
@@ -876,7 +910,13 @@ impl IndexedFleet {
                 self.by_name.insert(&host.name, id);
                 self.names.push(&host.name);
                 self.records.push(&[]);
-                self.name_order = std::sync::OnceLock::new();
+                if self
+                    .name_order
+                    .get()
+                    .is_some_and(|o| o.is_stale(self.names.len()))
+                {
+                    self.name_order = std::sync::OnceLock::new();
+                }
                 id
             }
         };
@@ -894,7 +934,6 @@ impl IndexedFleet {
         self.by_name.remove(name, &self.names)?;
         self.live.remove(id);
         self.unindex(id);
-        self.name_order = std::sync::OnceLock::new();
         Some(host)
     }
 
@@ -958,6 +997,14 @@ impl IndexedFleet {
             (
                 "name order".to_string(),
                 self.name_order.get().map_or(0, |o| o.heap_bytes()),
+            ),
+            (
+                "column orders".to_string(),
+                self.columns
+                    .iter()
+                    .filter_map(|c| c.order.get())
+                    .map(TextOrder::heap_bytes)
+                    .sum(),
             ),
         ];
         for (path, col) in self.layout.paths.iter().zip(&self.columns) {

@@ -32,6 +32,7 @@ mod build;
 mod eval;
 mod index;
 pub(crate) mod ingest;
+mod par;
 mod patterns;
 mod program;
 pub(crate) mod store;
