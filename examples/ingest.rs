@@ -324,7 +324,7 @@ fn warm(fleet: &IndexedFleet, query: &str) -> Result<Duration, Box<dyn std::erro
 fn pattern_table(
     fleet: &IndexedFleet,
     texts: &[&str],
-    cases: Vec<(&str, Closure<'_>, &str)>,
+    cases: Vec<(impl AsRef<str>, Closure<'_>, &str)>,
     runs: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let now = NOW.parse()?;
@@ -333,6 +333,7 @@ fn pattern_table(
         "query", "engine", "closure", "speedup", "target"
     );
     for (query, closure, target) in cases {
+        let query = query.as_ref();
         let scope = Scope::parse(query)?;
         let (engine, selected) = time(runs.max(5), || fleet.select(&scope, now));
         let (hand, matched) = time(runs.max(5), || {
@@ -392,7 +393,11 @@ fn wide_texts(i: usize, n: usize) -> (String, String) {
     };
     // 7919 is prime: `i -> i * 7919 mod n` permutes `0..n` unless 7919
     // divides n.
-    let permuted = if n % 7919 == 0 { i } else { i * 7919 % n };
+    let permuted = if n.is_multiple_of(7919) {
+        i
+    } else {
+        i * 7919 % n
+    };
     (text(i), text(permuted))
 }
 
@@ -414,66 +419,34 @@ fn wide_patterns(n: usize, runs: usize) -> Result<(), Box<dyn std::error::Error>
     let serials: Vec<&str> = texts.iter().map(|(_, s)| s.as_str()).collect();
     let re = regex::Regex::new("^(?:web-[0-9]+7)$")?;
     let re_prod = regex::Regex::new("^(?:web-[0-9]+\\.prod\\..*)$")?;
-    let cases = |path: &'static str| -> Vec<(&'static str, Closure<'_>, &'static str)> {
-        let q = |name: &'static str, col: &'static str| if path == "name" { name } else { col };
-        vec![
-            (
-                q("name like \"web-*\"", "tags.serial like \"web-*\""),
-                Box::new(|t: &str| t.starts_with("web-")),
-                ">= 10x",
-            ),
-            (
-                q("name like \"*7\"", "tags.serial like \"*7\""),
-                Box::new(|t: &str| t.ends_with('7')),
-                ">= 10x",
-            ),
-            (
-                q("name like \"*.com\"", "tags.serial like \"*.com\""),
-                Box::new(|t: &str| t.ends_with(".com")),
-                "",
-            ),
-            (
-                q("name like \"*prod*\"", "tags.serial like \"*prod*\""),
-                Box::new(|t: &str| t.contains("prod")),
-                ">= 1x",
-            ),
-            (
-                q("name like \"*0000*\"", "tags.serial like \"*0000*\""),
-                Box::new(|t: &str| t.contains("0000")),
-                "",
-            ),
-            (
-                q(
-                    "name matches \"web-[0-9]+7\"",
-                    "tags.serial matches \"web-[0-9]+7\"",
-                ),
-                Box::new(|t: &str| re.is_match(t)),
-                ">= 0.67x",
-            ),
-            (
-                q(
-                    "name matches \"web-[0-9]+\\\\.prod\\\\..*\"",
-                    "tags.serial matches \"web-[0-9]+\\\\.prod\\\\..*\"",
-                ),
-                Box::new(|t: &str| re_prod.is_match(t)),
-                "",
-            ),
-        ]
+    let cases = |path: &str| -> Vec<(String, Closure<'_>, &'static str)> {
+        // One row per query: the pattern, the closure, the target.
+        #[rustfmt::skip]
+        let rows: Vec<(&str, Closure<'_>, &str)> = vec![
+            ("like \"web-*\"", Box::new(|t| t.starts_with("web-")), ">= 10x"),
+            ("like \"*7\"", Box::new(|t| t.ends_with('7')), ">= 10x"),
+            ("like \"*.com\"", Box::new(|t| t.ends_with(".com")), ""),
+            ("like \"*prod*\"", Box::new(|t| t.contains("prod")), ">= 1x"),
+            ("like \"*0000*\"", Box::new(|t| t.contains("0000")), ""),
+            ("matches \"web-[0-9]+7\"", Box::new(|t| re.is_match(t)), ">= 0.67x"),
+            ("matches \"web-[0-9]+\\\\.prod\\\\..*\"", Box::new(|t| re_prod.is_match(t)), ""),
+        ];
+        rows.into_iter()
+            .map(|(pattern, closure, target)| (format!("{path} {pattern}"), closure, target))
+            .collect()
     };
-    println!();
-    let order = warm(&fleet, "name like \"x*\"")?;
-    println!(
-        "name patterns over the {n} names of an in-memory fleet (orders built on the first pattern: {})",
-        ms(order)
-    );
-    pattern_table(&fleet, &names, cases("name"), runs)?;
-    println!();
-    let order = warm(&fleet, "tags.serial like \"x*\"")?;
-    println!(
-        "tags.serial patterns over {n} unique values (orders built on the first pattern: {})",
-        ms(order)
-    );
-    pattern_table(&fleet, &serials, cases("tags.serial"), runs)?;
+    for (path, texts, what) in [
+        ("name", &names, "names of an in-memory fleet"),
+        ("tags.serial", &serials, "unique tags.serial values"),
+    ] {
+        let order = warm(&fleet, &format!("{path} like \"x*\""))?;
+        println!();
+        println!(
+            "{path} patterns over {n} {what} (orders built on the first pattern: {})",
+            ms(order)
+        );
+        pattern_table(&fleet, texts, cases(path), runs)?;
+    }
     let per_value = |part: &str| {
         fleet
             .index_bytes_by_part()

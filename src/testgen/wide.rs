@@ -63,7 +63,7 @@ pub fn host(rng: &mut Rng, name: String, n: u64) -> Host {
 
 /// The name of host `i`: some end in a digit, some in a letter.
 pub fn name(i: u64) -> String {
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         format!("n-{i:05}.x")
     } else {
         format!("n-{i}")

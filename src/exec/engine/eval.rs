@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 use roaring::{MultiOps, RoaringBitmap};
 
+use super::dict_order::DictOrder;
 use super::index::{Column, IndexedFleet, Postings};
 use super::par::filter_ids;
 use super::patterns::{self, Pattern, TextOrder};
@@ -170,13 +171,15 @@ impl<'a> Exact<'a> {
         self.maps.iter().map(|b| b.len()).sum::<u64>() + self.ones.len() as u64
     }
 
-    fn into_set(self) -> Set<'a> {
+    fn into_set(mut self) -> Set<'a> {
         if self.ones.is_empty() {
             if let [one] = self.maps.as_slice() {
                 return Cow::Borrowed(*one);
             }
         }
-        let mut out = patterns::to_bitmap(self.ones);
+        self.ones.sort_unstable();
+        self.ones.dedup();
+        let mut out = RoaringBitmap::from_sorted_iter(self.ones).unwrap_or_default();
         if !self.maps.is_empty() {
             out |= self.maps.into_iter().union();
         }
@@ -561,9 +564,9 @@ impl<'a> Evaluator<'a> {
     }
 
     /// A glob or regex on a column with many distinct values, answered
-    /// through the sorted orders of its dictionary: the postings of the
+    /// through the sorted orders of its dictionary: the hosts of the
     /// values that match, when the pattern's literals narrow the values
-    /// to test (see `patterns`).
+    /// to test (see `dict_order`).
     fn column_pattern(&self, col: &Column, c: &Compiled<'_>) -> Option<RoaringBitmap> {
         let pattern = Pattern::of(c.kind)?;
         if col.dict.len() < self.fleet.pattern_order_min {
@@ -571,9 +574,8 @@ impl<'a> Evaluator<'a> {
         }
         let order = col
             .order
-            .get_or_init(|| TextOrder::build(&col.dict, 0..col.dict.len() as u32));
-        let values = patterns::find(pattern, &col.dict, order)?;
-        Some(postings_of(&col.postings, &values).into_set().into_owned())
+            .get_or_init(|| DictOrder::build(&col.dict, &col.postings));
+        order.select(&col.dict, &col.postings, pattern)
     }
 
     fn scan_within_compiled(&self, c: &Compiled<'_>, within: &RoaringBitmap) -> RoaringBitmap {
@@ -695,7 +697,16 @@ fn scan_column(col: &Column, test: &Compiled<'_>) -> RoaringBitmap {
         postings.get(v).is_some_and(|p| p.len() > 0)
             && keys.get(v).is_some_and(|k| test.passes(&k.value()))
     });
-    let hit = postings_of(postings, &pass);
+    let postings_of = |ids: &[u32]| {
+        let mut e = Exact::default();
+        for v in ids {
+            if let Some(p) = postings.get(*v as usize) {
+                e.add(p);
+            }
+        }
+        e
+    };
+    let hit = postings_of(&pass);
     if !col.multi {
         // Single-valued column: the values' hosts are disjoint, so when
         // most hosts pass, subtracting the rest from `has` is cheaper
@@ -712,20 +723,9 @@ fn scan_column(col: &Column, test: &Compiled<'_>) -> RoaringBitmap {
                     fail.push(v);
                 }
             }
-            let miss = postings_of(postings, &fail).into_set();
+            let miss = postings_of(&fail).into_set();
             return &col.has - miss.as_ref();
         }
     }
     hit.into_set().into_owned()
-}
-
-/// The union, not yet computed, of the postings of the values `ids`.
-fn postings_of<'a>(postings: &'a [Postings], ids: &[u32]) -> Exact<'a> {
-    let mut e = Exact::default();
-    for v in ids {
-        if let Some(p) = postings.get(*v as usize) {
-            e.add(p);
-        }
-    }
-    e
 }

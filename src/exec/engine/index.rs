@@ -24,6 +24,7 @@ use crate::syntax::Path;
 use crate::value::HostValue;
 
 use super::build::{Assembler, Part};
+use super::dict_order::DictOrder;
 use super::patterns::TextOrder;
 use super::store::{self, Names, Records};
 
@@ -241,11 +242,12 @@ pub(crate) struct Column {
     /// does, the hosts of different values are disjoint, which lets the
     /// evaluator take a complement instead of a large union.
     pub(crate) multi: bool,
-    /// The dictionary's value ids by text and by reversed text, for globs
-    /// and regexes (see `patterns`): built on the first pattern query once
-    /// the column has [`IndexedFleet::PATTERN_ORDER_MIN`] values, dropped
-    /// when values added since make it stale.
-    pub(crate) order: std::sync::OnceLock<TextOrder>,
+    /// The dictionary's values by text and by reversed text, for globs
+    /// and regexes (see `dict_order`): built on the first pattern query
+    /// once the column has [`IndexedFleet::PATTERN_ORDER_MIN`] values, kept
+    /// current as postings change, dropped when values added since make it
+    /// stale.
+    pub(crate) order: std::sync::OnceLock<DictOrder>,
 }
 
 impl Column {
@@ -261,13 +263,7 @@ impl Column {
             self.multi = true;
         }
         self.has.insert(id);
-        if self
-            .order
-            .get()
-            .is_some_and(|o| o.is_stale(self.dict.len()))
-        {
-            self.order = std::sync::OnceLock::new();
-        }
+        self.postings_changed(vid as u32);
         vid as u32
     }
 
@@ -276,6 +272,19 @@ impl Column {
             p.remove(id);
         }
         self.has.remove(id);
+        self.postings_changed(vid);
+    }
+
+    /// Keeps the pattern order current after value `vid`'s hosts changed,
+    /// or drops it once the values added since its build make it stale.
+    fn postings_changed(&mut self, vid: u32) {
+        if let Some(order) = self.order.get_mut() {
+            if order.is_stale(self.dict.len()) {
+                self.order = std::sync::OnceLock::new();
+            } else {
+                order.note(vid, self.postings.get(vid as usize));
+            }
+        }
     }
 
     fn heap_bytes(&self) -> usize {
@@ -1003,7 +1012,7 @@ impl IndexedFleet {
                 self.columns
                     .iter()
                     .filter_map(|c| c.order.get())
-                    .map(TextOrder::heap_bytes)
+                    .map(DictOrder::heap_bytes)
                     .sum(),
             ),
         ];

@@ -29,6 +29,7 @@
 //! ```
 
 mod build;
+mod dict_order;
 mod eval;
 mod index;
 pub(crate) mod ingest;

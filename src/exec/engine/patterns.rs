@@ -33,7 +33,7 @@ use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Hir, HirKind, Look};
 use roaring::RoaringBitmap;
 
-use super::index::Dict;
+use super::index::map_chunks;
 use super::par::{filter_ids, join, sort_by};
 use super::program::TestKind;
 use super::store::Names;
@@ -47,15 +47,25 @@ pub(crate) trait Texts: Sync {
     /// The text of `id`, if it has one.
     fn text(&self, id: u32) -> Option<Cow<'_, str>>;
 
-    /// The ids whose text contains `needle`, in increasing order: one
-    /// `memmem` search per text (in parallel on many texts).
+    /// The ids whose text contains `needle`, in increasing order.
     fn containing(&self, needle: &str) -> Vec<u32> {
-        let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        filter_ids(self.len(), |id| {
-            self.text(id as u32)
-                .is_some_and(|t| finder.find(t.as_bytes()).is_some())
-        })
+        each_containing(self, 0, needle)
     }
+}
+
+/// The ids from `from` on whose text contains `needle`, in increasing
+/// order: one `memmem` search per text (in parallel on many texts).
+pub(crate) fn each_containing<T: Texts + ?Sized>(texts: &T, from: u32, needle: &str) -> Vec<u32> {
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    let mut ids = filter_ids(texts.len().saturating_sub(from as usize), |i| {
+        texts
+            .text(from + i as u32)
+            .is_some_and(|t| finder.find(t.as_bytes()).is_some())
+    });
+    for id in &mut ids {
+        *id += from;
+    }
+    ids
 }
 
 impl Texts for Names {
@@ -67,17 +77,39 @@ impl Texts for Names {
         self.get(id).map(Cow::Borrowed)
     }
 
-    /// One pass of `memmem` over all names back to back; a hit that runs
-    /// across two names is no hit.
+    /// `memmem` over all names back to back, in parallel over pieces of
+    /// 64 Ki names; a hit that runs across two names is no hit.
     fn containing(&self, needle: &str) -> Vec<u32> {
+        const PIECE: usize = 1 << 16;
+        let n = Names::len(self);
+        let pieces: Vec<(usize, usize)> = (0..n)
+            .step_by(PIECE)
+            .map(|first| (first, (first + PIECE).min(n)))
+            .collect();
+        map_chunks(&pieces, |(first, last)| {
+            self.containing_in(*first, *last, needle)
+        })
+        .concat()
+    }
+}
+
+impl Names {
+    /// The ids in `first..last` whose names contain `needle`: one pass of
+    /// `memmem` over those names back to back.
+    fn containing_in(&self, first: usize, last: usize, needle: &str) -> Vec<u32> {
         if needle.is_empty() {
-            return (0..Names::len(self) as u32).collect();
+            return (first as u32..last as u32).collect();
         }
         let (text, ends) = self.buffer();
+        let offset = |id: Option<usize>| {
+            id.and_then(|i| ends.get(i))
+                .map_or(0, |e| usize::try_from(*e).unwrap_or(usize::MAX))
+        };
+        let (start, stop) = (offset(first.checked_sub(1)), offset(last.checked_sub(1)));
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
-        let bytes = text.as_bytes();
+        let bytes = text.as_bytes().get(..stop).unwrap_or_default();
         let mut out = Vec::new();
-        let (mut id, mut from) = (0usize, 0usize);
+        let (mut id, mut from) = (first, start);
         while let Some(found) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
             let at = (from + found) as u64;
             // The name holding the hit's first byte: the first that ends
@@ -98,16 +130,6 @@ impl Texts for Names {
             }
         }
         out
-    }
-}
-
-impl Texts for Dict {
-    fn len(&self) -> usize {
-        Dict::len(self)
-    }
-
-    fn text(&self, id: u32) -> Option<Cow<'_, str>> {
-        self.keys.get(id as usize)?.value().text()
     }
 }
 
@@ -170,24 +192,105 @@ impl TextOrder {
         (self.sorted.capacity() + self.reversed.capacity()) * 4
     }
 
-    /// The ids whose texts start with `prefix`.
-    fn prefix_range<'o, T: Texts + ?Sized>(&'o self, texts: &T, prefix: &str) -> &'o [u32] {
-        let text = |id: &u32| texts.text(*id).unwrap_or_default();
-        let lo = self.sorted.partition_point(|id| text(id).as_ref() < prefix);
-        let rest = self.sorted.get(lo..).unwrap_or_default();
-        let len = rest.partition_point(|id| text(id).starts_with(prefix));
-        rest.get(..len).unwrap_or_default()
+    /// The ids of one order, by position.
+    pub(crate) fn ids(&self, side: Side) -> &[u32] {
+        match side {
+            Side::Sorted => &self.sorted,
+            Side::Reversed => &self.reversed,
+        }
     }
 
-    /// The ids whose texts end with `suffix`.
-    fn suffix_range<'o, T: Texts + ?Sized>(&'o self, texts: &T, suffix: &str) -> &'o [u32] {
+    /// The ids in `span`.
+    pub(crate) fn slice(&self, span: &Span) -> &[u32] {
+        self.ids(span.side)
+            .get(span.start..span.end)
+            .unwrap_or_default()
+    }
+
+    /// Where the ids whose texts start with `prefix` are.
+    fn prefix_range<T: Texts + ?Sized>(&self, texts: &T, prefix: &str) -> Span {
         let text = |id: &u32| texts.text(*id).unwrap_or_default();
-        let lo = self
+        let start = self.sorted.partition_point(|id| text(id).as_ref() < prefix);
+        let rest = self.sorted.get(start..).unwrap_or_default();
+        let len = rest.partition_point(|id| text(id).starts_with(prefix));
+        Span::new(Side::Sorted, start, len)
+    }
+
+    /// Where the ids whose texts end with `suffix` are.
+    fn suffix_range<T: Texts + ?Sized>(&self, texts: &T, suffix: &str) -> Span {
+        let text = |id: &u32| texts.text(*id).unwrap_or_default();
+        let start = self
             .reversed
             .partition_point(|id| cmp_reversed(&text(id), suffix) == Ordering::Less);
-        let rest = self.reversed.get(lo..).unwrap_or_default();
+        let rest = self.reversed.get(start..).unwrap_or_default();
         let len = rest.partition_point(|id| text(id).ends_with(suffix));
-        rest.get(..len).unwrap_or_default()
+        Span::new(Side::Reversed, start, len)
+    }
+
+    /// The positions of `id`, whose text is `text`, in the sorted and the
+    /// reversed order (`None` where it is not in the order).
+    pub(crate) fn positions<T: Texts + ?Sized>(
+        &self,
+        texts: &T,
+        id: u32,
+        text: &str,
+    ) -> [Option<usize>; 2] {
+        // Several ids may share a text (an integer and its digits as a
+        // string): look among all of them.
+        let find = |span: Span| {
+            self.slice(&span)
+                .iter()
+                .position(|i| *i == id)
+                .map(|p| span.start + p)
+        };
+        let exact = |span: Span, len: usize| Span {
+            end: span.start + len,
+            ..span
+        };
+        let sorted = self.prefix_range(texts, text);
+        let same = self
+            .slice(&sorted)
+            .partition_point(|i| texts.text(*i).unwrap_or_default() == text);
+        let reversed = self.suffix_range(texts, text);
+        let same_r = self
+            .slice(&reversed)
+            .partition_point(|i| texts.text(*i).unwrap_or_default() == text);
+        [find(exact(sorted, same)), find(exact(reversed, same_r))]
+    }
+}
+
+/// Which of the two orders of a [`TextOrder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// By text.
+    Sorted,
+    /// By reversed text.
+    Reversed,
+}
+
+/// Positions `start..end` of one order of a [`TextOrder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) side: Side,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+impl Span {
+    fn new(side: Side, start: usize, len: usize) -> Span {
+        Span {
+            side,
+            start,
+            end: start + len,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    fn contains(&self, other: &Span) -> bool {
+        self.side == other.side && self.start <= other.start && other.end <= self.end
     }
 }
 
@@ -220,11 +323,7 @@ impl<'p> Pattern<'p> {
     }
 
     /// Which texts the pattern can match, when a literal narrows them.
-    fn narrow<'o, T: Texts + ?Sized>(
-        &self,
-        texts: &T,
-        order: &'o TextOrder,
-    ) -> Option<Narrowed<'o>> {
+    fn narrow<T: Texts + ?Sized>(&self, texts: &T, order: &TextOrder) -> Option<Narrowed> {
         match self {
             Pattern::Glob(glob) => narrow_glob(glob, texts, order),
             Pattern::Regex(regex) => narrow_regex(regex, texts, order),
@@ -233,41 +332,72 @@ impl<'p> Pattern<'p> {
 }
 
 /// Which texts a pattern can match: candidates to test, or the answer.
-enum Narrowed<'o> {
-    /// These ids match; nothing more to test.
-    Exact(Vec<&'o [u32]>),
-    /// Only these ids (in disjoint ranges) can match; each is tested.
-    Candidates(Vec<&'o [u32]>),
+enum Narrowed {
+    /// The ids in this span match; nothing more to test.
+    Exact(Span),
+    /// Only the ids in these (disjoint) spans can match; each is tested.
+    Candidates(Vec<Span>),
     /// The ids whose texts contain this literal match.
     Containing(String),
 }
 
-/// The ids whose texts `pattern` matches, each once, in no particular
-/// order; `None` when no literal of the pattern narrows the search (the
-/// caller then tests every text).
+/// The ids whose texts a pattern matches: every id in a span of the
+/// order, and more ids, each once, in no particular order.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub(crate) span: Option<Span>,
+    pub(crate) ids: Vec<u32>,
+}
+
+impl Found {
+    /// All the ids found, in no particular order.
+    pub(crate) fn into_ids(mut self, order: &TextOrder) -> Vec<u32> {
+        if let Some(span) = &self.span {
+            self.ids.extend_from_slice(order.slice(span));
+        }
+        self.ids
+    }
+}
+
+/// The ids whose texts `pattern` matches; `None` when no literal of the
+/// pattern narrows the search (the caller then tests every text).
 pub(crate) fn find<T: Texts + ?Sized>(
     pattern: Pattern<'_>,
     texts: &T,
     order: &TextOrder,
-) -> Option<Vec<u32>> {
-    let (ranges, exact) = match pattern.narrow(texts, order)? {
-        // Searches every text, the tail's too.
-        Narrowed::Containing(needle) => return Some(texts.containing(&needle)),
-        Narrowed::Exact(r) => (r, true),
-        Narrowed::Candidates(r) => (r, false),
-    };
+) -> Option<Found> {
     let passes = |id: &u32| texts.text(*id).is_some_and(|t| pattern.is_match(&t));
-    let mut ids: Vec<u32> = Vec::new();
-    for range in ranges {
-        if exact {
-            ids.extend_from_slice(range);
-        } else {
-            ids.extend(range.iter().copied().filter(passes));
-        }
-    }
     let len = u32::try_from(texts.len()).unwrap_or(u32::MAX);
-    ids.extend((order.covers..len).filter(passes));
-    Some(ids)
+    let tail = || (order.covers..len).filter(passes);
+    Some(match pattern.narrow(texts, order)? {
+        // Searches every text, the tail's too.
+        Narrowed::Containing(needle) => Found {
+            span: None,
+            ids: texts.containing(&needle),
+        },
+        Narrowed::Exact(span) => Found {
+            span: Some(span),
+            ids: tail().collect(),
+        },
+        Narrowed::Candidates(spans) => {
+            let mut candidates: Vec<u32> = spans
+                .iter()
+                .flat_map(|span| order.slice(span))
+                .copied()
+                .collect();
+            // Texts are stored by id: tested in id order, they are read
+            // front to back instead of at random (sorting costs less than
+            // the cache misses it saves).
+            candidates.sort_unstable();
+            let kept = filter_ids(candidates.len(), |i| candidates.get(i).is_some_and(passes));
+            let mut ids: Vec<u32> = kept
+                .into_iter()
+                .filter_map(|i| candidates.get(i as usize).copied())
+                .collect();
+            ids.extend(tail());
+            Found { span: None, ids }
+        }
+    })
 }
 
 /// The live hosts whose names `pattern` matches, when a literal narrows
@@ -279,18 +409,14 @@ pub(crate) fn match_names(
     order: &TextOrder,
 ) -> Option<RoaringBitmap> {
     // Orders hold live ids, but removed hosts are never in `live`.
-    find(pattern, names, order).map(|ids| to_bitmap(ids) & live)
+    find(pattern, names, order).map(|found| to_bitmap(found.into_ids(order)) & live)
 }
 
-fn narrow_glob<'o, T: Texts + ?Sized>(
-    glob: &Glob,
-    texts: &T,
-    order: &'o TextOrder,
-) -> Option<Narrowed<'o>> {
+fn narrow_glob<T: Texts + ?Sized>(glob: &Glob, texts: &T, order: &TextOrder) -> Option<Narrowed> {
     Some(match glob.literal_shape() {
         Some((GlobShape::Contains, lit)) => Narrowed::Containing(lit),
-        Some((GlobShape::Prefix, lit)) => Narrowed::Exact(vec![order.prefix_range(texts, &lit)]),
-        Some((GlobShape::Suffix, lit)) => Narrowed::Exact(vec![order.suffix_range(texts, &lit)]),
+        Some((GlobShape::Prefix, lit)) => Narrowed::Exact(order.prefix_range(texts, &lit)),
+        Some((GlobShape::Suffix, lit)) => Narrowed::Exact(order.suffix_range(texts, &lit)),
         // `lit` alone: the texts starting with it, tested.
         Some((GlobShape::Exact, lit)) => {
             Narrowed::Candidates(vec![order.prefix_range(texts, &lit)])
@@ -314,11 +440,11 @@ fn narrow_glob<'o, T: Texts + ?Sized>(
 
 /// Candidates for `regex` (anchored at both ends): the ranges of its
 /// literal prefixes or suffixes, whichever hold fewer ids.
-fn narrow_regex<'o, T: Texts + ?Sized>(
+fn narrow_regex<T: Texts + ?Sized>(
     regex: &regex::Regex,
     texts: &T,
-    order: &'o TextOrder,
-) -> Option<Narrowed<'o>> {
+    order: &TextOrder,
+) -> Option<Narrowed> {
     let hir = regex_syntax::ParserBuilder::new()
         .build()
         .parse(regex.as_str())
@@ -350,13 +476,13 @@ fn narrow_regex<'o, T: Texts + ?Sized>(
     } else {
         None
     };
-    let by_prefix: Option<Vec<&[u32]>> = prefixes
+    let by_prefix: Option<Vec<Span>> = prefixes
         .as_deref()
         .map(|l| l.iter().map(|p| order.prefix_range(texts, p)).collect());
-    let by_suffix: Option<Vec<&[u32]>> = suffixes
+    let by_suffix: Option<Vec<Span>> = suffixes
         .as_deref()
         .map(|l| l.iter().map(|x| order.suffix_range(texts, x)).collect());
-    let size = |r: &Vec<&[u32]>| r.iter().map(|x| x.len()).sum::<usize>();
+    let size = |r: &Vec<Span>| r.iter().map(Span::len).sum::<usize>();
     let chosen = match (by_prefix, by_suffix) {
         (Some(p), Some(s)) => {
             if size(&p) <= size(&s) {
@@ -394,27 +520,17 @@ fn anchors(hir: &Hir) -> (bool, bool) {
     (is(first(hir), Look::Start), is(last(hir), Look::End))
 }
 
-/// Ranges that may overlap, as disjoint lists (ids repeated across
-/// overlapping ranges kept once).
-fn dedup_ranges(ranges: Vec<&[u32]>) -> Vec<&[u32]> {
-    if ranges.len() <= 1 {
-        return ranges;
-    }
-    // Ranges of one order overlap only when one literal extends another;
-    // keep a range unless another one contains it.
-    let mut out: Vec<&[u32]> = Vec::new();
-    for r in ranges {
-        let inside = |o: &&[u32]| {
-            let (a, b) = (o.as_ptr_range(), r.as_ptr_range());
-            a.start <= b.start && b.end <= a.end
-        };
-        if out.iter().any(inside) {
+/// Spans that may overlap, as disjoint ones (ids repeated across
+/// overlapping spans kept once).
+fn dedup_ranges(spans: Vec<Span>) -> Vec<Span> {
+    // Spans of one order overlap only when one literal extends another;
+    // keep a span unless another one contains it.
+    let mut out: Vec<Span> = Vec::new();
+    for r in spans {
+        if out.iter().any(|o| o.contains(&r)) {
             continue;
         }
-        out.retain(|o| {
-            let (a, b) = (r.as_ptr_range(), o.as_ptr_range());
-            !(a.start <= b.start && b.end <= a.end)
-        });
+        out.retain(|o| !r.contains(o));
         out.push(r);
     }
     out
@@ -442,7 +558,6 @@ pub(crate) fn to_bitmap(mut ids: Vec<u32>) -> RoaringBitmap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::value::HostValue;
     use proptest::prelude::*;
 
     /// Texts by position; `None` is an id without a text.
@@ -480,56 +595,62 @@ mod tests {
     ];
 
     #[test]
-    fn prefix_ranges_at_their_boundaries() {
+    fn ranges_at_their_boundaries() {
         let texts = list(TRICKY);
         let order = order_of(&texts);
-        let prefix = |p: &str| texts_of(&texts, order.prefix_range(&texts, p));
+        let (prefix, suffix) = (Side::Sorted, Side::Reversed);
+        let cases: &[(Side, &str, &[&str])] = &[
+            // A literal equal to a whole value, which others extend.
+            (prefix, "ab", &["ab", "abc", "abc", "abd"]),
+            (prefix, "abc", &["abc", "abc"]),
+            (prefix, "abd", &["abd"]),
+            (prefix, "abcd", &[]),
+            (
+                prefix,
+                "a",
+                &["a", "a.b", "ab", "abc", "abc", "abd", "aé", "aéb"],
+            ),
+            // Multi-byte characters, and literals before or after every text.
+            (prefix, "é", &["é", "éa"]),
+            (prefix, "日", &["日本"]),
+            (prefix, "\u{0}", &[]),
+            (prefix, "\u{10FFFF}", &[]),
+            (prefix, "zz", &[]),
+            (suffix, "b", &["a.b", "ab", "aéb", "b"]),
+            (suffix, "ab", &["ab"]),
+            (suffix, "a", &["a", "éa"]),
+            // `é` is two bytes; a suffix order by bytes still keeps whole
+            // characters together.
+            (suffix, "é", &["aé", "é"]),
+            (suffix, "本", &["日本", "本"]),
+            (suffix, "日本", &["日本"]),
+            (suffix, "x本", &[]),
+            (suffix, "abc", &["abc", "abc"]),
+            (suffix, "zabc", &[]),
+        ];
+        let range = |side: Side, lit: &str| match side {
+            Side::Sorted => order.prefix_range(&texts, lit),
+            Side::Reversed => order.suffix_range(&texts, lit),
+        };
+        for (side, lit, expected) in cases {
+            let got = texts_of(&texts, order.slice(&range(*side, lit)));
+            assert_eq!(got, *expected, "{side:?} {lit:?}");
+        }
         // The empty literal: every text, the empty one too.
-        assert_eq!(prefix("").len(), TRICKY.len());
-        // A literal equal to a whole value, which others extend.
-        assert_eq!(prefix("ab"), ["ab", "abc", "abc", "abd"]);
-        assert_eq!(prefix("abc"), ["abc", "abc"]);
-        assert_eq!(prefix("abd"), ["abd"]);
-        assert!(prefix("abcd").is_empty());
-        assert_eq!(
-            prefix("a"),
-            ["a", "a.b", "ab", "abc", "abc", "abd", "aé", "aéb"]
-        );
-        // Multi-byte characters, and literals before or after every text.
-        assert_eq!(prefix("é"), ["é", "éa"]);
-        assert_eq!(prefix("日"), ["日本"]);
-        assert!(prefix("\u{0}").is_empty());
-        assert!(prefix("\u{10FFFF}").is_empty());
-        assert!(prefix("zz").is_empty());
-    }
-
-    #[test]
-    fn suffix_ranges_at_their_boundaries() {
-        let texts = list(TRICKY);
-        let order = order_of(&texts);
-        let suffix = |s: &str| texts_of(&texts, order.suffix_range(&texts, s));
-        assert_eq!(suffix("").len(), TRICKY.len());
-        assert_eq!(suffix("b"), ["a.b", "ab", "aéb", "b"]);
-        assert_eq!(suffix("ab"), ["ab"]);
-        assert_eq!(suffix("a"), ["a", "éa"]);
-        // `é` is two bytes; a suffix order by bytes still keeps whole
-        // characters together.
-        assert_eq!(suffix("é"), ["aé", "é"]);
-        assert_eq!(suffix("本"), ["日本", "本"]);
-        assert_eq!(suffix("日本"), ["日本"]);
-        assert!(suffix("x本").is_empty());
-        assert_eq!(suffix("abc"), ["abc", "abc"]);
-        assert!(suffix("zabc").is_empty());
+        for side in [prefix, suffix] {
+            assert_eq!(order.slice(&range(side, "")).len(), TRICKY.len());
+        }
     }
 
     #[test]
     fn an_empty_order_narrows_to_nothing() {
         let texts = List(Vec::new());
         let order = order_of(&texts);
-        assert!(order.prefix_range(&texts, "").is_empty());
-        assert!(order.suffix_range(&texts, "a").is_empty());
+        assert!(order.slice(&order.prefix_range(&texts, "")).is_empty());
+        assert!(order.slice(&order.suffix_range(&texts, "a")).is_empty());
         let glob = Glob::new("a*").unwrap();
-        assert_eq!(find(Pattern::Glob(&glob), &texts, &order), Some(vec![]));
+        let found = find(Pattern::Glob(&glob), &texts, &order).unwrap();
+        assert!(found.into_ids(&order).is_empty());
     }
 
     #[test]
@@ -545,54 +666,40 @@ mod tests {
     }
 
     #[test]
-    fn dictionary_values_match_by_the_text_the_reference_reads() {
-        let mut dict = Dict::default();
-        let values = [
-            HostValue::Text("17"),
-            HostValue::Int(27),
-            HostValue::Int(-7),
-            HostValue::Float(7.0),
-            HostValue::Bool(true),
-            HostValue::Text("true"),
-            HostValue::Text("web-7"),
-        ];
-        for v in &values {
-            dict.id(v);
+    fn names_are_searched_in_pieces_without_losing_a_name() {
+        let mut names = Names::default();
+        let n = 2 * (1 << 16) + 3;
+        for i in 0..n {
+            names.push(if i % 2 == 0 { "xa" } else { "bx" });
         }
-        let order = TextOrder::build(&dict, 0..dict.len() as u32);
-        let glob = |dict: &Dict, g: &str| {
-            let glob = Glob::new(g).unwrap();
-            let mut ids = find(Pattern::Glob(&glob), dict, &order).unwrap();
-            ids.sort_unstable();
-            ids
-        };
-        // A float has no text; an integer's is its digits.
-        assert_eq!(glob(&dict, "*7"), [0, 1, 2, 6]);
-        assert_eq!(glob(&dict, "-*"), [2]);
-        assert_eq!(glob(&dict, "tr*"), [4, 5]);
-        assert_eq!(glob(&dict, "*7*"), [0, 1, 2, 6]);
-        assert_eq!(glob(&dict, "2?"), [1]);
-        // Values added after the build are tested one by one.
-        dict.id(&HostValue::Int(7));
-        dict.id(&HostValue::Text("x7"));
-        assert_eq!(glob(&dict, "*7"), [0, 1, 2, 6, 7, 8]);
-        assert_eq!(glob(&dict, "x*"), [8]);
+        let even: Vec<u32> = (0..n as u32).filter(|i| i % 2 == 0).collect();
+        assert_eq!(names.containing("xa"), even);
+        assert_eq!(names.containing("x").len(), n);
+        // Every `ab` runs across two names.
+        assert!(names.containing("ab").is_empty());
+        assert_eq!(names.containing("").len(), n);
+    }
+
+    #[test]
+    fn positions_are_found_among_equal_texts() {
+        let texts = list(&["b", "a", "ab", "a", "ba"]);
+        let order = order_of(&texts);
+        for id in 0..texts.len() as u32 {
+            let text = texts.text(id).unwrap();
+            let [s, r] = order.positions(&texts, id, &text);
+            assert_eq!(order.ids(Side::Sorted)[s.unwrap()], id);
+            assert_eq!(order.ids(Side::Reversed)[r.unwrap()], id);
+        }
+        // An id outside the order has no position.
+        assert_eq!(order.positions(&texts, 9, "a"), [None, None]);
     }
 
     #[test]
     fn an_order_is_stale_once_an_eighth_of_it_was_added() {
-        let mut dict = Dict::default();
-        for i in 0..64 {
-            dict.id(&HostValue::Int(i));
-        }
-        let order = TextOrder::build(&dict, 0..dict.len() as u32);
-        assert!(!order.is_stale(dict.len()));
-        for i in 64..72 {
-            dict.id(&HostValue::Int(i));
-        }
-        assert!(!order.is_stale(dict.len()));
-        dict.id(&HostValue::Int(72));
-        assert!(order.is_stale(dict.len()));
+        let texts = List((0..64).map(|i| Some(i.to_string())).collect());
+        let order = order_of(&texts);
+        assert!(!order.is_stale(64 + 8));
+        assert!(order.is_stale(64 + 9));
     }
 
     /// Texts over a small alphabet, multi-byte characters included, so that
@@ -658,7 +765,7 @@ mod tests {
         let expected: Vec<u32> = (0..all.len() as u32)
             .filter(|id| all.text(*id).is_some_and(|t| pattern.is_match(&t)))
             .collect();
-        if let Some(mut got) = find(pattern, &all, &order) {
+        if let Some(mut got) = find(pattern, &all, &order).map(|f| f.into_ids(&order)) {
             got.sort_unstable();
             prop_assert_eq!(got, expected);
         }
