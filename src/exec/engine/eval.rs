@@ -4,8 +4,10 @@
 //! This module owns the physical plan: for each leaf it chooses between a
 //! dictionary lookup (equality and `in` on texts and booleans, `has`), a
 //! test of every distinct value of the column (ordering, numbers, versions,
-//! instants, globs, regexes), or, inside a conjunction whose candidates are
-//! already few, a test of just those hosts. Conjunctions run their cheapest
+//! instants, globs, regexes), ranges of sorted orders (globs and regexes
+//! on names, and on columns of at least `pattern_order_min` values: see
+//! `patterns`), or, inside a conjunction whose candidates are already few,
+//! a test of just those hosts. Conjunctions run their cheapest
 //! and most selective operands first. Every value test goes through
 //! [`Operand::compare`], [`Glob::is_match`](crate::value::Glob::is_match)
 //! and the scope's compiled regex, exactly as the reference interpreter
