@@ -823,9 +823,10 @@ impl IndexedFleet {
     }
 
     /// Below this many distinct values, a column answers a glob or regex
-    /// by testing each value (measured in `examples/ingest.rs`: below it
-    /// the plain test is about as fast as building the order); from it
-    /// on, through sorted orders of its values (`docs/ingest.md`).
+    /// by testing each value; from it on, through sorted orders of its
+    /// values (`docs/ingest.md`). Measured in `examples/ingest.rs`: below
+    /// it, building the orders costs more than many queries save, and a
+    /// regex's fixed cost through them beats the per-value test.
     #[doc(hidden)]
     pub const PATTERN_ORDER_MIN: usize = 1024;
 

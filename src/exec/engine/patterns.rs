@@ -10,21 +10,19 @@
 //! index drops it to be built again ([`TextOrder::is_stale`]). Then:
 //! - `lit*` is a range of the first order and `*lit` a range of the
 //!   second: two binary searches, no text outside the answer is read;
-//! - `*lit*` is `memchr::memmem` over the texts (for names, one pass over
-//!   all names back to back);
+//! - `*lit*` is `memchr::memmem` over the texts back to back (names, and a
+//!   column's copy of its texts, in parallel pieces);
 //! - any other glob, and a regex, narrow the texts they test to the range
 //!   of their literal prefix or suffix (for a regex, the literals
 //!   `regex-syntax` extracts from the anchored pattern), the narrower of
 //!   the two, and test only those with the glob or regex itself.
 //!
-//! The answer is a list of ids; the index turns name ids into hosts and
-//! value ids into the union of their postings. This module only chooses
-//! which texts to test; whether one matches is still decided by
-//! [`Glob::is_match`](crate::value::Glob::is_match) and the compiled
-//! regex, or by a literal test that is equivalent by construction. The text
-//! of a dictionary value is [`HostValue::text`](crate::value::HostValue::text),
-//! the one the reference interpreter reads: an integer's decimal digits
-//! (made when read), a boolean's word; a float has none and never matches.
+//! The answer ([`Found`]) is a span of one order plus a list of ids; name
+//! ids are host ids, and `dict_order` turns value ids into their hosts.
+//! This module only chooses which texts to test; whether one matches is
+//! still decided by [`Glob::is_match`](crate::value::Glob::is_match) and
+//! the compiled regex, or by a literal test that is equivalent by
+//! construction.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
