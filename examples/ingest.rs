@@ -17,7 +17,8 @@
 //! target/release/examples/make_fleet 1000000 --jsonl > /tmp/fleet.jsonl
 //! target/release/examples/make_fleet 1000000 > /tmp/fleet.json
 //! target/release/examples/ingest --jsonl /tmp/fleet.jsonl --json /tmp/fleet.json
-//! target/release/examples/ingest --patterns-only   # the last two parts alone
+//! # the pattern tables alone (with --jsonl, also the one over that file):
+//! target/release/examples/ingest --patterns-only [--jsonl /tmp/fleet.jsonl]
 //! ```
 //!
 //! Peak memory is read with `/usr/bin/time -v` around the child process
@@ -146,19 +147,23 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let runs: usize = arg(&args, "--runs").map_or(Ok(3), |s| s.parse())?;
     let wide: usize = arg(&args, "--wide").map_or(Ok(1_000_000), |s| s.parse())?;
+    let jsonl = arg(&args, "--jsonl").map(PathBuf::from);
     if !args.iter().any(|a| a == "--patterns-only") {
-        loading(&args, runs)?;
+        let jsonl = jsonl
+            .as_deref()
+            .ok_or("--jsonl FILE is required (or --patterns-only)")?;
+        loading(&args, jsonl, runs)?;
+    }
+    if let Some(jsonl) = &jsonl {
+        loaded_patterns(jsonl, runs)?;
     }
     wide_patterns(wide, runs)?;
     order_threshold(runs)?;
     Ok(())
 }
 
-/// Load, eval, plan and memory on the given files, then name patterns
-/// over the loaded fleet.
-fn loading(args: &[String], runs: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let jsonl =
-        PathBuf::from(arg(args, "--jsonl").ok_or("--jsonl FILE is required (or --patterns-only)")?);
+/// Load, eval, plan and memory of the CLI on the given files.
+fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     let json = arg(args, "--json").map(PathBuf::from);
     let policy = arg(args, "--policy").unwrap_or_else(|| "examples/policy.toml".into());
     let bin = match arg(args, "--bin") {
@@ -243,7 +248,11 @@ fn loading(args: &[String], runs: usize) -> Result<(), Box<dyn std::error::Error
         }
     }
 
-    // Name patterns, in process, over the same fleet.
+    Ok(())
+}
+
+/// The index the library holds for `jsonl`, and name patterns over it.
+fn loaded_patterns(jsonl: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let fleet = IndexedFleet::load(&jsonl)?;
     let load = start.elapsed();
