@@ -179,8 +179,8 @@ fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std
 
     // Warm the page cache, then the floor and the CLI, interleaved per run
     // so that load from other processes hits both alike.
-    let _ = std::fs::read(&jsonl)?;
-    let (floor, lines) = time(runs, || floor_lines(&jsonl));
+    let _ = std::fs::read(jsonl)?;
+    let (floor, lines) = time(runs, || floor_lines(jsonl));
     let hosts = lines.max(1);
     let jsonl_s = jsonl.to_string_lossy().to_string();
     let eval_args = [
@@ -190,7 +190,7 @@ fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std
     println!();
     println!(
         "JSON Lines, {hosts} hosts ({} MB)",
-        std::fs::metadata(&jsonl)?.len() / 1_000_000
+        std::fs::metadata(jsonl)?.len() / 1_000_000
     );
     println!(
         "  floor (read + IgnoredAny, {threads} cores)  {}",
@@ -254,7 +254,7 @@ fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std
 /// The index the library holds for `jsonl`, and name patterns over it.
 fn loaded_patterns(jsonl: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
-    let fleet = IndexedFleet::load(&jsonl)?;
+    let fleet = IndexedFleet::load(jsonl)?;
     let load = start.elapsed();
     let per_host = |b: usize| b as f64 / fleet.len().max(1) as f64;
     println!();
