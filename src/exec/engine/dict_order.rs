@@ -165,13 +165,15 @@ impl DictOrder {
         }
     }
 
-    /// The hosts holding a value of the column that `pattern` matches;
-    /// `None` when no literal of the pattern narrows the values to test.
+    /// The hosts (ids below `hosts_len`) holding a value of the column
+    /// that `pattern` matches; `None` when no literal of the pattern
+    /// narrows the values to test.
     pub(crate) fn select(
         &self,
         dict: &Dict,
         postings: &[Postings],
         pattern: Pattern<'_>,
+        hosts_len: usize,
     ) -> Option<RoaringBitmap> {
         let texts = ColumnTexts { order: self, dict };
         let found = patterns::find(pattern, &texts, &self.order)?;
@@ -204,7 +206,7 @@ impl DictOrder {
                 _ => {}
             }
         }
-        let mut out = patterns::to_bitmap(hosts);
+        let mut out = patterns::to_bitmap(hosts, hosts_len);
         if !maps.is_empty() {
             out |= maps.into_iter().union();
         }
@@ -220,7 +222,7 @@ mod tests {
     fn select(order: &DictOrder, dict: &Dict, postings: &[Postings], glob: &str) -> Vec<u32> {
         let glob = Glob::new(glob).unwrap();
         order
-            .select(dict, postings, Pattern::Glob(&glob))
+            .select(dict, postings, Pattern::Glob(&glob), 100)
             .unwrap()
             .iter()
             .collect()

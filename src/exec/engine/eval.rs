@@ -577,7 +577,7 @@ impl<'a> Evaluator<'a> {
         let order = col
             .order
             .get_or_init(|| DictOrder::build(&col.dict, &col.postings));
-        order.select(&col.dict, &col.postings, pattern)
+        order.select(&col.dict, &col.postings, pattern, self.fleet.names.len())
     }
 
     fn scan_within_compiled(&self, c: &Compiled<'_>, within: &RoaringBitmap) -> RoaringBitmap {

@@ -407,7 +407,7 @@ pub(crate) fn match_names(
     order: &TextOrder,
 ) -> Option<RoaringBitmap> {
     // Orders hold live ids, but removed hosts are never in `live`.
-    find(pattern, names, order).map(|found| to_bitmap(found.into_ids(order)) & live)
+    find(pattern, names, order).map(|found| to_bitmap(found.into_ids(order), names.len()) & live)
 }
 
 fn narrow_glob<T: Texts + ?Sized>(glob: &Glob, texts: &T, order: &TextOrder) -> Option<Narrowed> {
@@ -534,11 +534,10 @@ fn dedup_ranges(spans: Vec<Span>) -> Vec<Span> {
     out
 }
 
-/// Ids in any order (repeats allowed) as a bitmap: through a plain bit
-/// set when they are many for their range (setting bits is cheaper than
-/// sorting), else sorted.
-pub(crate) fn to_bitmap(mut ids: Vec<u32>) -> RoaringBitmap {
-    let universe = ids.iter().max().map_or(0, |m| *m as usize + 1);
+/// Ids (all below `universe`, in any order, repeats allowed) as a bitmap:
+/// through a plain bit set when they are many (setting bits is cheaper
+/// than sorting), else sorted.
+pub(crate) fn to_bitmap(mut ids: Vec<u32>, universe: usize) -> RoaringBitmap {
     if ids.len() < universe / 64 {
         ids.sort_unstable();
         ids.dedup();
