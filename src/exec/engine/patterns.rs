@@ -148,24 +148,22 @@ impl TextOrder {
     /// or one left out of `ids`, is never in its answers.
     pub(crate) fn build<T: Texts + ?Sized>(texts: &T, ids: impl Iterator<Item = u32>) -> TextOrder {
         // Texts resolved once: the comparisons then touch only text.
-        let keyed: Vec<(Cow<'_, str>, u32)> =
+        let mut keyed: Vec<(Cow<'_, str>, u32)> =
             ids.filter_map(|id| Some((texts.text(id)?, id))).collect();
+        // A reversed copy of every text, sorted, then dropped: byte order
+        // of the reversed text is suffix order.
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut spans: Vec<(usize, usize, u32)> = Vec::with_capacity(keyed.len());
+        for (text, id) in &keyed {
+            let start = bytes.len();
+            bytes.extend(text.bytes().rev());
+            spans.push((start, bytes.len(), *id));
+        }
         let by_text = || {
-            let mut refs: Vec<(&str, u32)> =
-                keyed.iter().map(|(t, id)| (t.as_ref(), *id)).collect();
-            sort_by(&mut refs, |a, b| a.0.cmp(b.0));
-            refs.into_iter().map(|(_, id)| id).collect()
+            sort_by(&mut keyed, |a, b| a.0.cmp(&b.0));
+            keyed.into_iter().map(|(_, id)| id).collect()
         };
         let by_reversed = || {
-            // A reversed copy of every text, sorted, then dropped: byte
-            // order of the reversed text is suffix order.
-            let mut bytes: Vec<u8> = Vec::new();
-            let mut spans: Vec<(usize, usize, u32)> = Vec::with_capacity(keyed.len());
-            for (text, id) in &keyed {
-                let start = bytes.len();
-                bytes.extend(text.bytes().rev());
-                spans.push((start, bytes.len(), *id));
-            }
             let key = |s: &(usize, usize, u32)| bytes.get(s.0..s.1).unwrap_or_default();
             sort_by(&mut spans, |a, b| key(a).cmp(key(b)));
             spans.into_iter().map(|(_, _, id)| id).collect()
