@@ -5,13 +5,20 @@
 //!   the JSON array vs its floor (read, parse on one core);
 //! - peak memory of that command per host;
 //! - `fleetscope plan` of the bundled policy vs that eval;
-//! - name patterns vs hand-written closures over the same names.
+//! - name patterns vs hand-written closures over the same names;
+//! - patterns on names and on a unique tag of an in-memory fleet
+//!   (`--wide N` hosts, default 1,000,000) whose names and values end in
+//!   digits and contain `prod`, vs closures over the same texts;
+//! - where a column starts to answer patterns through sorted orders: the
+//!   per-value test vs the orders on columns of 128 to 16,384 values.
 //!
 //! ```text
 //! cargo build --release --bin fleetscope --example make_fleet --example ingest
 //! target/release/examples/make_fleet 1000000 --jsonl > /tmp/fleet.jsonl
 //! target/release/examples/make_fleet 1000000 > /tmp/fleet.json
 //! target/release/examples/ingest --jsonl /tmp/fleet.jsonl --json /tmp/fleet.json
+//! # the pattern tables alone (with --jsonl, also the one over that file):
+//! target/release/examples/ingest --patterns-only [--jsonl /tmp/fleet.jsonl]
 //! ```
 //!
 //! Peak memory is read with `/usr/bin/time -v` around the child process
@@ -138,11 +145,28 @@ fn cli_median(
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let jsonl = PathBuf::from(arg(&args, "--jsonl").ok_or("--jsonl FILE is required")?);
-    let json = arg(&args, "--json").map(PathBuf::from);
-    let policy = arg(&args, "--policy").unwrap_or_else(|| "examples/policy.toml".into());
     let runs: usize = arg(&args, "--runs").map_or(Ok(3), |s| s.parse())?;
-    let bin = match arg(&args, "--bin") {
+    let wide: usize = arg(&args, "--wide").map_or(Ok(1_000_000), |s| s.parse())?;
+    let jsonl = arg(&args, "--jsonl").map(PathBuf::from);
+    if !args.iter().any(|a| a == "--patterns-only") {
+        let jsonl = jsonl
+            .as_deref()
+            .ok_or("--jsonl FILE is required (or --patterns-only)")?;
+        loading(&args, jsonl, runs)?;
+    }
+    if let Some(jsonl) = &jsonl {
+        loaded_patterns(jsonl, runs)?;
+    }
+    wide_patterns(wide, runs)?;
+    order_threshold(runs)?;
+    Ok(())
+}
+
+/// Load, eval, plan and memory of the CLI on the given files.
+fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let json = arg(args, "--json").map(PathBuf::from);
+    let policy = arg(args, "--policy").unwrap_or_else(|| "examples/policy.toml".into());
+    let bin = match arg(args, "--bin") {
         Some(b) => PathBuf::from(b),
         None => std::env::current_exe()?
             .parent()
@@ -155,8 +179,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // Warm the page cache, then the floor and the CLI, interleaved per run
     // so that load from other processes hits both alike.
-    let _ = std::fs::read(&jsonl)?;
-    let (floor, lines) = time(runs, || floor_lines(&jsonl));
+    let _ = std::fs::read(jsonl)?;
+    let (floor, lines) = time(runs, || floor_lines(jsonl));
     let hosts = lines.max(1);
     let jsonl_s = jsonl.to_string_lossy().to_string();
     let eval_args = [
@@ -166,7 +190,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!(
         "JSON Lines, {hosts} hosts ({} MB)",
-        std::fs::metadata(&jsonl)?.len() / 1_000_000
+        std::fs::metadata(jsonl)?.len() / 1_000_000
     );
     println!(
         "  floor (read + IgnoredAny, {threads} cores)  {}",
@@ -224,9 +248,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
-    // Name patterns, in process, over the same fleet.
+    Ok(())
+}
+
+/// The index the library holds for `jsonl`, and name patterns over it.
+fn loaded_patterns(jsonl: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
-    let fleet = IndexedFleet::load(&jsonl)?;
+    let fleet = IndexedFleet::load(jsonl)?;
     let load = start.elapsed();
     let per_host = |b: usize| b as f64 / fleet.len().max(1) as f64;
     println!();
@@ -240,11 +268,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let names: Vec<&str> = fleet.names().map(|(_, n)| n).collect();
-    let now = NOW.parse()?;
-    let warm = Scope::parse("name like \"x*\"")?;
-    let start = Instant::now();
-    let _ = fleet.select(&warm, now);
-    let order = start.elapsed();
+    let order = warm(&fleet, "name like \"x*\"")?;
     println!();
     println!(
         "name patterns over {} names (library load {}; name orders built once, on the first pattern: {})",
@@ -252,12 +276,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         ms(load),
         ms(order)
     );
-    println!(
-        "  {:<28} {:>10} {:>10} {:>10} {:>9}",
-        "query", "engine", "closure", "speedup", "target"
-    );
     let re = regex::Regex::new("^(?:web-[0-9]+7)$")?;
-    type Closure<'a> = Box<dyn Fn(&str) -> bool + 'a>;
     let cases: Vec<(&str, Closure<'_>, &str)> = vec![
         (
             "name like \"web-*\"",
@@ -294,11 +313,40 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             "",
         ),
     ];
+    pattern_table(&fleet, &names, cases, runs)
+}
+
+/// A test of one text, written by hand.
+type Closure<'a> = Box<dyn Fn(&str) -> bool + Sync + 'a>;
+
+/// Times the query that builds the orders the next queries use.
+fn warm(fleet: &IndexedFleet, query: &str) -> Result<Duration, Box<dyn std::error::Error>> {
+    let scope = Scope::parse(query)?;
+    let start = Instant::now();
+    let _ = fleet.select(&scope, NOW.parse()?);
+    Ok(start.elapsed())
+}
+
+/// Each query through the engine against its closure over `texts` (the
+/// text of each host, in host order), checking that both find the same
+/// hosts.
+fn pattern_table(
+    fleet: &IndexedFleet,
+    texts: &[&str],
+    cases: Vec<(impl AsRef<str>, Closure<'_>, &str)>,
+    runs: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let now = NOW.parse()?;
+    println!(
+        "  {:<34} {:>10} {:>10} {:>10} {:>9}",
+        "query", "engine", "closure", "speedup", "target"
+    );
     for (query, closure, target) in cases {
+        let query = query.as_ref();
         let scope = Scope::parse(query)?;
         let (engine, selected) = time(runs.max(5), || fleet.select(&scope, now));
         let (hand, matched) = time(runs.max(5), || {
-            names
+            texts
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| closure(n))
@@ -306,18 +354,180 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<Vec<u32>>()
         });
         assert_eq!(
-            selected.len(),
-            matched.len(),
+            selected
+                .iter()
+                .map(|id| id.index() as u32)
+                .collect::<Vec<u32>>(),
+            matched,
             "engine and closure disagree on {query}"
         );
         println!(
-            "  {:<28} {:>10} {:>10} {:>9.1}x {:>9}  ({} hosts)",
+            "  {:<34} {:>10} {:>10} {:>9.1}x {:>9}  ({} hosts)",
             query,
             ms(engine),
             ms(hand),
             ratio(hand, engine),
             target,
             matched.len()
+        );
+    }
+    Ok(())
+}
+
+const WIDE_ROLES: &[&str] = &[
+    "web", "api", "db", "cache", "queue", "search", "worker", "proxy",
+];
+
+/// Host `i` of `n` in the in-memory fleet: its name and its unique serial.
+/// Names are `{role}-{i:07}`, half of them followed by
+/// `.{env}.example.com`; serials the same with another role, env and a
+/// number permuted from `i`, so that the serials' order is not the hosts'.
+/// Both end in a digit half the time (so `*7` matches about 5%) and
+/// contain `prod` about 30% of the time.
+fn wide_texts(i: usize, n: usize) -> (String, String) {
+    let mut h = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = |m: u64| {
+        h ^= h >> 29;
+        h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (h >> 33) % m
+    };
+    let mut text = |number: usize| {
+        let role = WIDE_ROLES[next(WIDE_ROLES.len() as u64) as usize];
+        let env = ["prod", "prod", "prod", "stage", "dev"][next(5) as usize];
+        if next(2) == 0 {
+            format!("{role}-{number:07}")
+        } else {
+            format!("{role}-{number:07}.{env}.example.com")
+        }
+    };
+    // 7919 is prime: `i -> i * 7919 mod n` permutes `0..n` unless 7919
+    // divides n.
+    let permuted = if n.is_multiple_of(7919) {
+        i
+    } else {
+        i * 7919 % n
+    };
+    (text(i), text(permuted))
+}
+
+/// Patterns on the names and on the unique `tags.serial` of an in-memory
+/// fleet of `n` hosts, against closures over the same texts.
+fn wide_patterns(n: usize, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let texts: Vec<(String, String)> = (0..n).map(|i| wide_texts(i, n)).collect();
+    let mut lines = Vec::with_capacity(n * 80);
+    for (name, serial) in &texts {
+        serde_json::to_writer(
+            &mut lines,
+            &serde_json::json!({"name": name, "tags": {"serial": serial}}),
+        )?;
+        lines.push(b'\n');
+    }
+    let fleet = IndexedFleet::from_json_lines(&lines)?;
+    drop(lines);
+    let names: Vec<&str> = texts.iter().map(|(n, _)| n.as_str()).collect();
+    let serials: Vec<&str> = texts.iter().map(|(_, s)| s.as_str()).collect();
+    let re = regex::Regex::new("^(?:web-[0-9]+7)$")?;
+    let re_prod = regex::Regex::new("^(?:web-[0-9]+\\.prod\\..*)$")?;
+    let cases = |path: &str| -> Vec<(String, Closure<'_>, &'static str)> {
+        // One row per query: the pattern, the closure, the target.
+        #[rustfmt::skip]
+        let rows: Vec<(&str, Closure<'_>, &str)> = vec![
+            ("like \"web-*\"", Box::new(|t| t.starts_with("web-")), ">= 10x"),
+            ("like \"*7\"", Box::new(|t| t.ends_with('7')), ">= 10x"),
+            ("like \"*.com\"", Box::new(|t| t.ends_with(".com")), ""),
+            ("like \"*prod*\"", Box::new(|t| t.contains("prod")), ">= 1x"),
+            ("like \"*0000*\"", Box::new(|t| t.contains("0000")), ""),
+            ("matches \"web-[0-9]+7\"", Box::new(|t| re.is_match(t)), ">= 0.67x"),
+            ("matches \"web-[0-9]+\\\\.prod\\\\..*\"", Box::new(|t| re_prod.is_match(t)), ""),
+        ];
+        rows.into_iter()
+            .map(|(pattern, closure, target)| (format!("{path} {pattern}"), closure, target))
+            .collect()
+    };
+    for (path, texts, what) in [
+        ("name", &names, "names of an in-memory fleet"),
+        ("tags.serial", &serials, "unique tags.serial values"),
+    ] {
+        let order = warm(&fleet, &format!("{path} like \"x*\""))?;
+        println!();
+        println!(
+            "{path} patterns over {n} {what} (orders built on the first pattern: {})",
+            ms(order)
+        );
+        pattern_table(&fleet, texts, cases(path), runs)?;
+    }
+    let per_value = |part: &str| {
+        fleet
+            .index_bytes_by_part()
+            .into_iter()
+            .find(|(p, _)| p == part)
+            .map_or(0.0, |(_, b)| b as f64 / n.max(1) as f64)
+    };
+    println!(
+        "  orders: {:.1} bytes per distinct value (name orders {:.1} bytes per host)",
+        per_value("column orders"),
+        per_value("name order")
+    );
+    Ok(())
+}
+
+/// Where a column starts to pay for sorted orders: on columns of `n`
+/// unique serials, a glob and a regex by the per-value test (threshold
+/// above `n`) and through the orders (threshold 0), and the cost of
+/// building the orders, once.
+fn order_threshold(runs: usize) -> Result<(), Box<dyn std::error::Error>> {
+    println!();
+    println!(
+        "per-value test vs sorted orders, by distinct values in the column (median per query)"
+    );
+    let queries = [
+        "tags.serial like \"web-*\"",
+        "tags.serial like \"*7\"",
+        "tags.serial matches \"web-[0-9]+7\"",
+    ];
+    println!(
+        "  {:>7} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "values", "web-* test", "orders", "*7 test", "orders", "regex test", "orders", "build"
+    );
+    let now = NOW.parse()?;
+    for n in [128usize, 256, 512, 1024, 2048, 4096, 16384] {
+        let mut lines = Vec::new();
+        for i in 0..n {
+            let (name, serial) = wide_texts(i, n);
+            serde_json::to_writer(
+                &mut lines,
+                &serde_json::json!({"name": name, "tags": {"serial": serial}}),
+            )?;
+            lines.push(b'\n');
+        }
+        let mut fleet = IndexedFleet::from_json_lines(&lines)?;
+        let mut row = Vec::new();
+        let reps = (runs * 2000 / n).max(5);
+        for query in queries {
+            let scope = Scope::parse(query)?;
+            fleet.set_pattern_order_min(usize::MAX);
+            let (test, a) = time(reps, || fleet.select(&scope, now));
+            fleet.set_pattern_order_min(0);
+            let (ordered, b) = time(reps, || fleet.select(&scope, now));
+            assert_eq!(a, b, "both paths agree on {query}");
+            row.push(test);
+            row.push(ordered);
+        }
+        // A fresh index: its first pattern builds the orders.
+        let mut fresh = IndexedFleet::from_json_lines(&lines)?;
+        fresh.set_pattern_order_min(0);
+        let build = warm(&fresh, "tags.serial like \"x*\"")?;
+        let us = |d: &Duration| format!("{:.1} us", d.as_secs_f64() * 1e6);
+        println!(
+            "  {:>7} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            n,
+            us(&row[0]),
+            us(&row[1]),
+            us(&row[2]),
+            us(&row[3]),
+            us(&row[4]),
+            us(&row[5]),
+            us(&build)
         );
     }
     Ok(())

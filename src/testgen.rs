@@ -10,6 +10,8 @@
 //!   fleets over that vocabulary; new operators go in [`strategy::leaf`].
 //! - [`layout`]: random source-text layout of a tree.
 //! - [`bytes`]: hosts decoded from fuzzer bytes, over the same vocabulary.
+//! - [`wide`]: fleets whose columns have more distinct values than the
+//!   pattern-order threshold, and globs and regexes of every shape on them.
 //! - This module: a seeded [`Rng`] and a realistic fleet at scale ([`fleet`])
 //!   with benchmark [`QUERIES`] and hand-written [`baseline`]s.
 //!
@@ -28,6 +30,7 @@ pub mod bytes;
 pub mod layout;
 pub mod strategy;
 pub mod vocab;
+pub mod wide;
 
 pub use vocab::now;
 

@@ -4,8 +4,10 @@
 //! This module owns the physical plan: for each leaf it chooses between a
 //! dictionary lookup (equality and `in` on texts and booleans, `has`), a
 //! test of every distinct value of the column (ordering, numbers, versions,
-//! instants, globs, regexes), or, inside a conjunction whose candidates are
-//! already few, a test of just those hosts. Conjunctions run their cheapest
+//! instants, globs, regexes), ranges of sorted orders (globs and regexes
+//! on names, and on columns of at least `pattern_order_min` values: see
+//! `patterns`), or, inside a conjunction whose candidates are already few,
+//! a test of just those hosts. Conjunctions run their cheapest
 //! and most selective operands first. Every value test goes through
 //! [`Operand::compare`], [`Glob::is_match`](crate::value::Glob::is_match)
 //! and the scope's compiled regex, exactly as the reference interpreter
@@ -17,8 +19,10 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 use roaring::{MultiOps, RoaringBitmap};
 
+use super::dict_order::DictOrder;
 use super::index::{Column, IndexedFleet, Postings};
-use super::patterns::{self, NameOrder};
+use super::par::filter_ids;
+use super::patterns::{self, Pattern, TextOrder};
 use super::program::{Instr, Program, Term, Test, TestKind};
 use crate::fleet::Host;
 use crate::syntax::{Literal, Path};
@@ -32,10 +36,6 @@ struct SetOrComplement<'a> {
     set: Set<'a>,
     complement: bool,
 }
-
-/// Below this many items a scan stays on the calling thread.
-#[cfg(feature = "parallel")]
-const PARALLEL_MIN: usize = 16_384;
 
 /// A test made ready for one evaluation: literals bound to `now`.
 struct Compiled<'p> {
@@ -531,7 +531,9 @@ impl<'a> Evaluator<'a> {
 
     fn scan_full_compiled(&self, c: &Compiled<'_>) -> RoaringBitmap {
         match (self.fleet.column(c.path), c.path) {
-            (Some(col), _) => scan_column(col, c),
+            (Some(col), _) => self
+                .column_pattern(col, c)
+                .unwrap_or_else(|| scan_column(col, c)),
             (None, Path::Name) => {
                 if let Some(hit) = self.name_pattern(c) {
                     return hit;
@@ -556,18 +558,26 @@ impl<'a> Evaluator<'a> {
     /// when its literals narrow the names to test (see `patterns`).
     fn name_pattern(&self, c: &Compiled<'_>) -> Option<RoaringBitmap> {
         let fleet = self.fleet;
-        let order = || {
-            fleet
-                .name_order
-                .get_or_init(|| NameOrder::build(&fleet.names, &fleet.live))
-        };
-        match c.kind {
-            TestKind::Like(glob) => patterns::match_glob(glob, &fleet.names, &fleet.live, order()),
-            TestKind::Matches(regex) => {
-                patterns::match_regex(regex, &fleet.names, &fleet.live, order())
-            }
-            _ => None,
+        let pattern = Pattern::of(c.kind)?;
+        let order = fleet
+            .name_order
+            .get_or_init(|| TextOrder::build(&fleet.names, fleet.live.iter()));
+        patterns::match_names(pattern, &fleet.names, &fleet.live, order)
+    }
+
+    /// A glob or regex on a column with many distinct values, answered
+    /// through the sorted orders of its dictionary: the hosts of the
+    /// values that match, when the pattern's literals narrow the values
+    /// to test (see `dict_order`).
+    fn column_pattern(&self, col: &Column, c: &Compiled<'_>) -> Option<RoaringBitmap> {
+        let pattern = Pattern::of(c.kind)?;
+        if col.dict.len() < self.fleet.pattern_order_min {
+            return None;
         }
+        let order = col
+            .order
+            .get_or_init(|| DictOrder::build(&col.dict, &col.postings));
+        order.select(&col.dict, &col.postings, pattern, self.fleet.names.len())
     }
 
     fn scan_within_compiled(&self, c: &Compiled<'_>, within: &RoaringBitmap) -> RoaringBitmap {
@@ -720,20 +730,4 @@ fn scan_column(col: &Column, test: &Compiled<'_>) -> RoaringBitmap {
         }
     }
     hit.into_set().into_owned()
-}
-
-/// Indices in `0..n` for which `keep` holds, in order; in parallel on
-/// large inputs.
-fn filter_ids(n: usize, keep: impl Fn(usize) -> bool + Sync + Send) -> Vec<u32> {
-    #[cfg(feature = "parallel")]
-    if n >= PARALLEL_MIN {
-        use rayon::prelude::*;
-        return (0..n)
-            .into_par_iter()
-            .with_min_len(4096)
-            .filter(|i| keep(*i))
-            .map(|i| i as u32)
-            .collect();
-    }
-    (0..n).filter(|i| keep(*i)).map(|i| i as u32).collect()
 }

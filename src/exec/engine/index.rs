@@ -24,6 +24,9 @@ use crate::syntax::Path;
 use crate::value::HostValue;
 
 use super::build::{Assembler, Part};
+use super::dict_order::DictOrder;
+use super::par::map_chunks;
+use super::patterns::TextOrder;
 use super::store::{self, Names, Records};
 
 /// Index of a column in [`IndexedFleet::columns`].
@@ -278,6 +281,12 @@ pub(crate) struct Column {
     /// does, the hosts of different values are disjoint, which lets the
     /// evaluator take a complement instead of a large union.
     pub(crate) multi: bool,
+    /// The dictionary's values by text and by reversed text, for globs
+    /// and regexes (see `dict_order`): built on the first pattern query
+    /// once the column has [`IndexedFleet::PATTERN_ORDER_MIN`] values, kept
+    /// current as postings change, dropped when values added since make it
+    /// stale.
+    pub(crate) order: std::sync::OnceLock<DictOrder>,
 }
 
 impl Column {
@@ -293,6 +302,7 @@ impl Column {
             self.multi = true;
         }
         self.has.insert(id);
+        self.postings_changed(vid as u32);
         vid as u32
     }
 
@@ -301,6 +311,19 @@ impl Column {
             p.remove(id);
         }
         self.has.remove(id);
+        self.postings_changed(vid);
+    }
+
+    /// Keeps the pattern order current after value `vid`'s hosts changed,
+    /// or drops it once the values added since its build make it stale.
+    fn postings_changed(&mut self, vid: u32) {
+        if let Some(order) = self.order.get_mut() {
+            if order.is_stale(self.dict.len()) {
+                self.order = std::sync::OnceLock::new();
+            } else {
+                order.note(vid, self.postings.get(vid as usize));
+            }
+        }
     }
 
     fn heap_bytes(&self) -> usize {
@@ -760,8 +783,12 @@ pub struct IndexedFleet {
     pub(crate) layout: Layout,
     pub(crate) columns: Vec<Column>,
     /// Names sorted (and sorted by their reversed text), for pattern
-    /// scans; built on first use and dropped when names change.
-    pub(crate) name_order: std::sync::OnceLock<super::patterns::NameOrder>,
+    /// scans; built on first use and dropped when enough names were added
+    /// since (removed hosts stay in it and are filtered out by `live`).
+    pub(crate) name_order: std::sync::OnceLock<TextOrder>,
+    /// Columns with fewer distinct values answer patterns by testing each
+    /// value; see [`IndexedFleet::PATTERN_ORDER_MIN`].
+    pub(crate) pattern_order_min: usize,
 }
 
 /// Hosts per build chunk.
@@ -823,6 +850,7 @@ impl ColumnBuilder {
                 .collect(),
             has,
             multi: self.multi,
+            order: std::sync::OnceLock::new(),
         }
     }
 }
@@ -883,7 +911,24 @@ impl IndexedFleet {
             layout,
             columns: finish_columns(builders),
             name_order: std::sync::OnceLock::new(),
+            pattern_order_min: IndexedFleet::PATTERN_ORDER_MIN,
         }
+    }
+
+    /// Below this many distinct values, a column answers a glob or regex
+    /// by testing each value; from it on, through sorted orders of its
+    /// values (`docs/ingest.md`). Measured in `examples/ingest.rs`: below
+    /// it, building the orders costs more than many queries save, and a
+    /// regex's fixed cost through them beats the per-value test.
+    #[doc(hidden)]
+    pub const PATTERN_ORDER_MIN: usize = 1024;
+
+    /// Sets the number of distinct values from which a column answers
+    /// patterns through sorted orders (0: every column), for tests and
+    /// measurements of both paths; answers are the same either way.
+    #[doc(hidden)]
+    pub fn set_pattern_order_min(&mut self, min: usize) {
+        self.pattern_order_min = min;
     }
 
     /// How many hosts the fleet holds now.
@@ -968,7 +1013,13 @@ impl IndexedFleet {
                 self.by_name.insert(&host.name, id);
                 self.names.push(&host.name);
                 self.records.push(&[]);
-                self.name_order = std::sync::OnceLock::new();
+                if self
+                    .name_order
+                    .get()
+                    .is_some_and(|o| o.is_stale(self.names.len()))
+                {
+                    self.name_order = std::sync::OnceLock::new();
+                }
                 id
             }
         };
@@ -986,7 +1037,6 @@ impl IndexedFleet {
         self.by_name.remove(name, &self.names)?;
         self.live.remove(id);
         self.unindex(id);
-        self.name_order = std::sync::OnceLock::new();
         Some(host)
     }
 
@@ -1050,6 +1100,14 @@ impl IndexedFleet {
             (
                 "name order".to_string(),
                 self.name_order.get().map_or(0, |o| o.heap_bytes()),
+            ),
+            (
+                "column orders".to_string(),
+                self.columns
+                    .iter()
+                    .filter_map(|c| c.order.get())
+                    .map(DictOrder::heap_bytes)
+                    .sum(),
             ),
         ];
         for (path, col) in self.layout.paths.iter().zip(&self.columns) {
@@ -1131,21 +1189,6 @@ fn finish_columns(builders: Vec<ColumnBuilder>) -> Vec<Column> {
     #[cfg(not(feature = "parallel"))]
     {
         builders.into_iter().map(ColumnBuilder::finish).collect()
-    }
-}
-
-pub(crate) fn map_chunks<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(&T) -> R + Sync + Send,
-) -> Vec<R> {
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        items.par_iter().map(f).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        items.iter().map(f).collect()
     }
 }
 

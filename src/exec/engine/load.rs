@@ -25,6 +25,7 @@ use super::build::Assembler;
 use super::document::{Refused, Splitter};
 use super::index::IndexedFleet;
 use super::ingest::{read_lines, read_records, Piece, Stop};
+use super::par::{join, threads};
 
 /// How far a load has come, for a progress display.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,7 +328,7 @@ impl Load {
 }
 
 fn read_chunks(chunks: &[Chunk<'_>]) -> Vec<Piece> {
-    super::index::map_chunks(chunks, Chunk::read)
+    super::par::map_chunks(chunks, Chunk::read)
 }
 
 /// Streams the rest of `input` (after `buf`, already read) into an index.
@@ -564,28 +565,6 @@ fn named(path: &FsPath, e: FleetError) -> FleetError {
             source,
         },
         other => other,
-    }
-}
-
-fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
-    #[cfg(feature = "parallel")]
-    {
-        rayon::join(a, b)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        (a(), b())
-    }
-}
-
-fn threads() -> usize {
-    #[cfg(feature = "parallel")]
-    {
-        rayon::current_num_threads().max(1)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        1
     }
 }
 

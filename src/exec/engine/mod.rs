@@ -29,11 +29,13 @@
 //! ```
 
 mod build;
+mod dict_order;
 mod document;
 mod eval;
 mod index;
 mod ingest;
 mod load;
+mod par;
 mod patterns;
 mod program;
 pub(crate) mod store;
