@@ -265,28 +265,14 @@ fn files_larger_than_a_block_stream_with_exact_errors() {
     let count = 80_000; // about 21 MB
     let records: Vec<String> = (0..count).map(record).collect();
     let bad = records.len() - 2;
-    let broken: Vec<String> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            if i == bad {
-                r.replace("\"n\":", "\"n\":[{}],\"m\":")
-            } else {
-                r.clone()
-            }
-        })
-        .collect();
-    let broken_tag: Vec<String> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            if i == bad {
-                r.replace("\"env\":\"e", "\"env\":7,\"x\":\"e")
-            } else {
-                r.clone()
-            }
-        })
-        .collect();
+    // The records with the one before last changed.
+    let with_bad = |from: &str, to: &str| -> Vec<String> {
+        let mut changed = records.clone();
+        changed[bad] = changed[bad].replace(from, to);
+        changed
+    };
+    let broken = with_bad("\"n\":", "\"n\":[{}],\"m\":");
+    let broken_tag = with_bad("\"env\":\"e", "\"env\":7,\"x\":\"e");
     let cases = [
         ("fleet.json", format!("[\n{}\n]\n", records.join(",\n"))),
         ("fleet.jsonl", records.join("\n")),
