@@ -205,6 +205,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
                     writeln!(out, "{json}").map_err(write_failure)?;
                 }
             }
+            exiting(fleet);
             Ok(())
         }
         Command::Explain { host, scope: args } => {
@@ -416,7 +417,16 @@ fn plan(
             w.flush().map_err(write_failure)?;
         }
     }
+    exiting((plan, fleet));
     Ok(())
+}
+
+/// Leaves `value` to the process's exit instead of freeing it: the
+/// command is done and the process ends next, and freeing a fleet and a
+/// plan of a million hosts piece by piece took 80–150 ms (measured on
+/// `plan` of the 1M-host example fleet), a tenth of the command.
+fn exiting<T>(value: T) {
+    std::mem::forget(value);
 }
 
 fn load_policy(path: &str) -> Result<Policy, Failure> {
