@@ -393,3 +393,49 @@ fn explain_shows_floats_as_floats_and_quotes_odd_host_names() {
         "{text}"
     );
 }
+
+/// A reader that stops early (`fleetscope plan ... | head`) is not a
+/// failure: the output larger than a pipe's buffer meets a closed pipe,
+/// and the command still exits 0 with nothing on stderr, for the JSON
+/// plan (streamed through serde_json) and for eval's names.
+#[test]
+fn a_reader_that_stops_early_is_no_failure() {
+    let files = Files::new("pipe");
+    let hosts: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(
+                "{{\"name\":\"web-{i:05}.example.com\",\"roles\":[\"web\"],\"tags\":{{\"env\":\"{}\"}}}}",
+                ["test", "staging", "prod"][i % 3]
+            )
+        })
+        .collect();
+    let fleet = files.write("fleet.jsonl", &hosts.join("\n"));
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policy.toml");
+    for args in [
+        vec![
+            "plan",
+            policy,
+            "--fleet",
+            &fleet,
+            "--start",
+            "2026-11-23T08:00:00Z",
+            "--format",
+            "json",
+        ],
+        vec!["eval", "--fleet", &fleet, "role = web"],
+    ] {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("runs");
+        let mut out = child.stdout.take().expect("stdout");
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(&mut out, &mut first).expect("some output");
+        drop(out);
+        let done = child.wait_with_output().expect("waits");
+        assert_eq!(done.status.code(), Some(0), "{args:?}: {}", stderr(&done));
+        assert_eq!(stderr(&done), "", "{args:?}");
+    }
+}

@@ -245,8 +245,10 @@ fn a_file_loads_in_blocks_with_progress() {
 }
 
 /// Files larger than a block (16 MiB) stream in several: a valid document
-/// and valid JSON Lines load as the exact readers read them, and an error
-/// in the last record — after the first blocks are already indexed — is
+/// and valid JSON Lines load as the exact readers read them; so do facts
+/// that are not plain (an array of objects: that record alone goes to the
+/// exact reader) and a record longer than a block; and an error in the
+/// record before last — after the first blocks are already indexed — is
 /// the exact reader's, word for word, with its record and line counted
 /// across blocks.
 #[test]
@@ -272,6 +274,11 @@ fn files_larger_than_a_block_stream_with_exact_errors() {
         changed
     };
     let broken = with_bad("\"n\":", "\"n\":[{}],\"m\":");
+    // One record of 17 MB (a tag longer than a block) among short ones.
+    let long = with_bad(
+        "\"note\":\"",
+        &format!("\"note\":\"{}", "x".repeat(17 << 20)),
+    );
     let broken_tag = with_bad("\"env\":\"e", "\"env\":7,\"x\":\"e");
     let cases = [
         ("fleet.json", format!("[\n{}\n]\n", records.join(",\n"))),
@@ -282,6 +289,8 @@ fn files_larger_than_a_block_stream_with_exact_errors() {
             format!("{{\"hosts\": [{}]}}", broken_tag.join(",\n  ")),
         ),
         ("tag.jsonl", broken_tag.join("\n")),
+        ("long.json", format!("[{}]", long.join(","))),
+        ("long.jsonl", long.join("\n")),
     ];
     for (name, text) in cases {
         assert!(text.len() > 16 << 20, "{name} spans more than one block");
@@ -290,7 +299,7 @@ fn files_larger_than_a_block_stream_with_exact_errors() {
         let fast = outcome(IndexedFleet::load(&path));
         let exact = Fleet::load(&path).map_err(|e| e.to_string());
         assert_eq!(fast, exact, "{name}");
-        if name.starts_with("fleet") {
+        if name.starts_with("fleet") || name.starts_with("long") || name == "facts.json" {
             assert_eq!(fast.expect("valid").len(), count, "{name}");
         } else if name.starts_with("tag") {
             let err = exact.expect_err("a tag that is a number");
@@ -298,4 +307,46 @@ fn files_larger_than_a_block_stream_with_exact_errors() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// serde_json allows 127 arrays and objects open at once, counted from
+/// the top of the text. A record read alone sits nearer the top than in
+/// its document, so around that depth the document must go to the exact
+/// reader: every depth reads as `Fleet::from_json` reads it, in an array
+/// and in `{"hosts": [...]}`, in memory and in blocks.
+#[test]
+fn records_nested_near_the_depth_limit_read_as_the_exact_reader_does() {
+    for depth in 118..=130 {
+        let facts = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        let arrays = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        for value in [facts, arrays] {
+            let record = format!("{{\"name\":\"a\",\"facts\":{{\"x\":{value}}}}}");
+            for text in [
+                format!("[{record}]"),
+                format!("{{\"hosts\": [{{\"name\":\"b\"}}, {record}]}}"),
+            ] {
+                let bytes = text.as_bytes();
+                let exact = exact_json(bytes);
+                assert_eq!(
+                    outcome(IndexedFleet::from_json(bytes)),
+                    exact,
+                    "depth {depth}"
+                );
+                for block in [7, 64, 4096] {
+                    assert_eq!(
+                        outcome(IndexedFleet::from_json_in_blocks(bytes, block)),
+                        exact,
+                        "depth {depth}, blocks of {block}"
+                    );
+                }
+            }
+        }
+    }
+    // The limit is reached in this range, so both outcomes were seen.
+    let deep = format!(
+        "[{{\"name\":\"a\",\"facts\":{{\"x\":{}1{}}}}}]",
+        "[".repeat(130),
+        "]".repeat(130)
+    );
+    assert!(exact_json(deep.as_bytes()).is_err());
 }

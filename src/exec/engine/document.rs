@@ -5,14 +5,15 @@
 //! A [`Splitter`] reads the document's frame — `[`, or `{"hosts": [`, the
 //! commas between records, the closing `]` (and `}`) — and, for each record,
 //! finds the `}` that closes it: it skips strings (with their escapes) and
-//! counts braces, using `memchr` to jump between the bytes that matter.
-//! Brackets are not counted: in valid JSON braces balance on their own, and
-//! a record that is not valid JSON fails when it is parsed.
+//! counts braces and brackets, 64 bytes at a time through bit masks (see
+//! [`Inside::chunk`]). It also notes how deep each record nests, and
+//! refuses one that serde_json would find too deep inside the document.
 //!
 //! The splitter never decides that a document is valid; it only finds where
 //! records would be. Each record is parsed on its own by serde_json, which
 //! accepts exactly what it accepts inside the array (a JSON value does not
-//! depend on what surrounds it), and the frame is checked here byte by byte.
+//! depend on what surrounds it, except for serde_json's limit on nesting,
+//! which the splitter checks), and the frame is checked here byte by byte.
 //! Anything else — a record that is not an object, a trailing comma, a
 //! wrapper with other keys, text after the end, a truncated document — is
 //! [`Refused`], and the caller hands the whole document to the exact reader,
@@ -72,6 +73,12 @@ impl Default for Splitter {
     }
 }
 
+/// The most arrays and objects serde_json lets be open at once (its
+/// recursion limit; the exact reader's too). A record is parsed on its
+/// own, where it is that much less deep than in the document: the
+/// splitter refuses a record that would be too deep there.
+const MAX_DEPTH: usize = 127;
+
 /// JSON's whitespace (not `is_ascii_whitespace`, which takes form feeds).
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
@@ -119,7 +126,7 @@ fn zero_flags(x: u64) -> u64 {
 }
 
 /// Where the bytes that matter are in 64 bytes: bit `i` set where
-/// `chunk[i]` is that byte.
+/// `chunk[i]` is that byte (`open`: `{` or `[`; `close`: `}` or `]`).
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Masks {
     quote: u64,
@@ -139,8 +146,11 @@ fn masks(chunk: &[u8; 64]) -> Masks {
         let w = u64::from_le_bytes(bytes);
         let at = 8 * k;
         m.quote |= zero_flags(w ^ (ONES * u64::from(b'"'))) << at;
-        m.open |= zero_flags(w ^ (ONES * u64::from(b'{'))) << at;
-        m.close |= zero_flags(w ^ (ONES * u64::from(b'}'))) << at;
+        // `[` and `{` (`]` and `}`) differ only in bit 0x20: setting it
+        // finds both with one test, and no other byte becomes `{` (`}`).
+        let folded = w | (ONES * 0x20);
+        m.open |= zero_flags(folded ^ (ONES * u64::from(b'{'))) << at;
+        m.close |= zero_flags(folded ^ (ONES * u64::from(b'}'))) << at;
         m.backslash |= zero_flags(w ^ (ONES * u64::from(b'\\'))) << at;
     }
     m
@@ -157,12 +167,14 @@ fn prefix_xor(mut x: u64) -> u64 {
 }
 
 /// The scan inside a record: whether it is inside a string, after a
-/// backslash there, and how deep in braces.
+/// backslash there, how deep in braces and brackets, and how deep it has
+/// been.
 #[derive(Debug, Clone, Default)]
 struct Inside {
     string: bool,
     escaped: bool,
     depth: usize,
+    deepest: usize,
 }
 
 impl Inside {
@@ -180,20 +192,29 @@ impl Inside {
         }
         match byte {
             b'"' => self.string = true,
-            b'{' => self.depth += 1,
-            b'}' => {
-                self.depth = self.depth.saturating_sub(1);
-                return self.depth == 0;
-            }
+            b'{' | b'[' => self.open(),
+            b'}' | b']' => return self.close(),
             _ => {}
         }
         false
     }
 
+    fn open(&mut self) {
+        self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
+    }
+
+    /// `true` when this closes the record.
+    fn close(&mut self) -> bool {
+        self.depth = self.depth.saturating_sub(1);
+        self.depth == 0
+    }
+
     /// Follows 64 bytes without a backslash, given their masks (the way
     /// simdjson finds structure, without SIMD): quotes give the string
-    /// spans by a prefix XOR, braces outside them are counted. The offset
-    /// in the chunk just after the closing brace, if it is there.
+    /// spans by a prefix XOR, braces and brackets outside them are
+    /// counted. The offset in the chunk just after the record's closing
+    /// brace, if it is there.
     fn chunk(&mut self, m: &Masks) -> Option<usize> {
         let mut strings = prefix_xor(m.quote);
         if self.string {
@@ -207,12 +228,9 @@ impl Inside {
             let at = braces.trailing_zeros();
             let bit = 1u64 << at;
             if open & bit != 0 {
-                self.depth += 1;
-            } else {
-                self.depth = self.depth.saturating_sub(1);
-                if self.depth == 0 {
-                    return Some(at as usize + 1);
-                }
+                self.open();
+            } else if self.close() {
+                return Some(at as usize + 1);
             }
             braces &= braces - 1;
         }
@@ -248,6 +266,15 @@ fn record_end(buf: &[u8], from: usize, inside: &mut Inside) -> Option<usize> {
 }
 
 impl Splitter {
+    /// How many arrays and objects hold each record: `[`, or `{` and `[`.
+    fn outer(&self) -> usize {
+        if self.wrapped {
+            2
+        } else {
+            1
+        }
+    }
+
     /// Whether the document is `{"hosts": [...]}` (known once its start
     /// is scanned).
     pub(crate) fn is_wrapped(&self) -> bool {
@@ -281,6 +308,12 @@ impl Splitter {
                 (Frame::Open | Frame::AfterComma, b'{') => {
                     let (mut inside, done) = self.partial.take().unwrap_or_default();
                     match record_end(buf, pos + done, &mut inside) {
+                        // Deeper than serde_json lets it be inside the
+                        // document (though not alone): the exact reader
+                        // says so.
+                        Some(_) if inside.deepest + self.outer() > MAX_DEPTH => {
+                            return Err(Refused)
+                        }
                         Some(end) => {
                             scan.records.push(pos..end);
                             self.frame = Frame::AfterRecord;
@@ -441,7 +474,7 @@ mod tests {
         fn masks_mark_exactly_their_bytes(
             bytes in proptest::collection::vec(
                 proptest::prop_oneof![
-                    proptest::sample::select(&b"{}\"\\"[..]),
+                    proptest::sample::select(&b"{}[]\"\\"[..]),
                     proptest::num::u8::ANY,
                 ],
                 64,
@@ -450,8 +483,8 @@ mod tests {
             let chunk: [u8; 64] = bytes.try_into().unwrap();
             let m = masks(&chunk);
             proptest::prop_assert_eq!(m.quote, mask_slowly(&chunk, b'"'));
-            proptest::prop_assert_eq!(m.open, mask_slowly(&chunk, b'{'));
-            proptest::prop_assert_eq!(m.close, mask_slowly(&chunk, b'}'));
+            proptest::prop_assert_eq!(m.open, mask_slowly(&chunk, b'{') | mask_slowly(&chunk, b'['));
+            proptest::prop_assert_eq!(m.close, mask_slowly(&chunk, b'}') | mask_slowly(&chunk, b']'));
             proptest::prop_assert_eq!(m.backslash, mask_slowly(&chunk, b'\\'));
         }
 

@@ -52,7 +52,7 @@ impl IndexedFleet {
         load(path.as_ref(), None, &|_| {})
     }
 
-    /// [`IndexedFleet::load`], calling `progress` after each block read.
+    /// [`IndexedFleet::load`], calling `progress` as each block is done.
     pub fn load_with(
         path: impl AsRef<FsPath>,
         progress: &dyn Fn(Progress),
@@ -167,11 +167,16 @@ fn fill(reader: &mut impl Read, block: usize, buf: &mut Vec<u8>) -> std::io::Res
     buf.resize(keep + block, 0);
     let mut filled = keep;
     while filled < buf.len() {
-        let n = reader.read(buf.get_mut(filled..).unwrap_or_default())?;
-        if n == 0 {
-            break;
+        match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            // A signal, not an error: read again (as `std::fs::read` does).
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(filled);
+                return Err(e);
+            }
         }
-        filled += n;
     }
     buf.truncate(filled);
     Ok(filled < keep + block)
@@ -202,8 +207,10 @@ impl<R: Read> Input<'_, R> {
 
 /// How a text is cut into records.
 enum Framing {
-    /// One record per line.
-    Lines,
+    /// One record per line; the first `clean` bytes of the buffer are
+    /// known to hold no line end (a line longer than a block is searched
+    /// once, not again with every block added).
+    Lines { clean: usize },
     /// Records of a JSON document.
     Document(Splitter),
 }
@@ -237,12 +244,17 @@ impl Framing {
     /// lines. With `at_end`, all of `buf` must be whole records.
     fn cut(&mut self, buf: &[u8], at_end: bool, pieces: usize) -> Result<Cut, Stop> {
         match self {
-            Framing::Lines => {
+            Framing::Lines { clean } => {
                 let end = if at_end {
                     buf.len()
                 } else {
-                    memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1)
+                    buf.get(*clean..)
+                        .and_then(|b| memchr::memrchr(b'\n', b))
+                        .map_or(0, |i| *clean + i + 1)
                 };
+                // What follows `end` has no line end, and starts the next
+                // buffer.
+                *clean = buf.len() - end;
                 let whole = buf.get(..end).unwrap_or_default();
                 let mut spans = Vec::new();
                 let mut start = 0;
@@ -349,6 +361,14 @@ fn stream<R: Read + Send>(
     let mut at_end = input.fill(&mut buf).map_err(io)?;
     let mut cut = framing.cut(&buf, at_end, pieces)?;
     loop {
+        // No whole record yet (one longer than a block): read on into the
+        // same buffer rather than copying it forward again.
+        while cut.spans.is_empty() && !at_end {
+            input.advance(cut.end);
+            buf.drain(..cut.end);
+            at_end = input.fill(&mut buf).map_err(io)?;
+            cut = framing.cut(&buf, at_end, pieces)?;
+        }
         let mut next = buf.get(cut.end..).unwrap_or_default().to_vec();
         let chunks = cut.chunks(&buf, pieces);
         let previous = std::mem::take(&mut pending);
@@ -515,7 +535,7 @@ pub(crate) fn load(
     };
     let fleetscope = matches!(format, None | Some(FleetFormat::Fleetscope));
     let streamed = if is_lines(path) && fleetscope {
-        stream(&mut input, Vec::new(), Framing::Lines)
+        stream(&mut input, Vec::new(), Framing::Lines { clean: 0 })
     } else {
         load_document(&mut input, format)
     };
