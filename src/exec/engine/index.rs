@@ -184,6 +184,7 @@ impl Dict {
             + self.ints.capacity() * (std::mem::size_of::<(i128, u32)>() + 1)
             + self.floats.capacity() * (std::mem::size_of::<(u64, u32)>() + 1)
             + self.keys.capacity() * std::mem::size_of::<Key>()
+            + self.few.capacity() * std::mem::size_of::<(u64, usize, u32)>()
             + 2 * text_bytes
     }
 }
