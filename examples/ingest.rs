@@ -37,6 +37,9 @@ use std::time::{Duration, Instant};
 use fleetscope::{IndexedFleet, Scope};
 use serde::de::IgnoredAny;
 
+mod common;
+use common::{arg, median, ms, ratio, time};
+
 const QUERY: &str = "role in (web, api) and tags.env = prod and tags.ring = \"0\"";
 const NOW: &str = "2026-11-21T09:00:00Z";
 
@@ -45,36 +48,6 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-/// The median of `runs` timings of `f`, and its last result.
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let start = Instant::now();
-        let out = std::hint::black_box(f());
-        times.push(start.elapsed());
-        last = Some(out);
-    }
-    times.sort();
-    let median = times[times.len() / 2];
-    (median, last.expect("at least one run"))
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
 }
 
 /// Reads the file and parses each line into `IgnoredAny`, on all cores.
@@ -127,20 +100,37 @@ fn cli(bin: &Path, args: &[&str]) -> Result<(Duration, Option<u64>), Box<dyn std
     Ok((wall, rss))
 }
 
-fn cli_median(
-    bin: &Path,
-    args: &[&str],
-    runs: usize,
-) -> Result<(Duration, Option<u64>), Box<dyn std::error::Error>> {
-    let mut walls = Vec::new();
-    let mut rss = None;
-    for _ in 0..runs {
-        let (w, r) = cli(bin, args)?;
-        walls.push(w);
-        rss = rss.max(r);
+type Error = Box<dyn std::error::Error>;
+
+/// A job's wall time, and its peak RSS (bytes) when known.
+type Measured = (Duration, Option<u64>);
+
+/// One measured job.
+type Job<'a> = Box<dyn FnMut() -> Result<Measured, Error> + 'a>;
+
+/// A floor computed in this process, as a job.
+fn in_process(mut f: impl FnMut() -> usize + 'static) -> Job<'static> {
+    Box::new(move || {
+        let start = Instant::now();
+        std::hint::black_box(f());
+        Ok((start.elapsed(), None))
+    })
+}
+
+/// Runs each job once per round, `runs` rounds, so that load from other
+/// processes falls on all of them alike; the median wall time of each and
+/// its largest peak RSS.
+fn interleaved(runs: usize, jobs: &mut [Job<'_>]) -> Result<Vec<Measured>, Error> {
+    let mut walls: Vec<Vec<Duration>> = vec![Vec::new(); jobs.len()];
+    let mut peaks: Vec<Option<u64>> = vec![None; jobs.len()];
+    for _ in 0..runs.max(1) {
+        for (i, job) in jobs.iter_mut().enumerate() {
+            let (wall, rss) = job()?;
+            walls[i].push(wall);
+            peaks[i] = peaks[i].max(rss);
+        }
     }
-    walls.sort();
-    Ok((walls[walls.len() / 2], rss))
+    Ok(walls.into_iter().map(median).zip(peaks).collect())
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -177,16 +167,30 @@ fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std
     let threads = rayon::current_num_threads();
     println!("{} threads; CLI {}", threads, bin.display());
 
-    // Warm the page cache, then the floor and the CLI, interleaved per run
-    // so that load from other processes hits both alike.
+    // Warm the page cache; then the floor and the commands, interleaved
+    // round by round.
     let _ = std::fs::read(jsonl)?;
-    let (floor, lines) = time(runs, || floor_lines(jsonl));
-    let hosts = lines.max(1);
+    let hosts = floor_lines(jsonl).max(1);
     let jsonl_s = jsonl.to_string_lossy().to_string();
     let eval_args = [
         "eval", "--fleet", &jsonl_s, "--format", "json", "--now", NOW, QUERY,
     ];
-    let (eval, rss) = cli_median(&bin, &eval_args, runs)?;
+    let plan_args = [
+        "plan", &policy, "--fleet", &jsonl_s, "--start", NOW, "--format", "json",
+    ];
+    let owned = jsonl.to_path_buf();
+    let measured = interleaved(
+        runs,
+        &mut [
+            in_process(move || floor_lines(&owned)),
+            Box::new(|| cli(&bin, &eval_args)),
+            Box::new(|| cli(&bin, &plan_args)),
+        ],
+    )?;
+    let [(floor, _), (eval, rss), (plan, plan_rss)] = measured[..] else {
+        return Err("three jobs measured".into());
+    };
+    let per_host = |r: u64| r as f64 / hosts as f64;
     println!();
     println!(
         "JSON Lines, {hosts} hosts ({} MB)",
@@ -204,31 +208,36 @@ fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std
     if let Some(rss) = rss {
         println!(
             "  peak RSS                               {:.0} bytes/host (target <= 500)",
-            rss as f64 / hosts as f64
+            per_host(rss)
         );
     }
-    let plan_args = [
-        "plan", &policy, "--fleet", &jsonl_s, "--start", NOW, "--format", "json",
-    ];
-    let (plan, plan_rss) = cli_median(&bin, &plan_args, runs)?;
     println!(
         "  fleetscope plan {policy}    {}   = {:.2}x the eval (target <= 1.5x){}",
         ms(plan),
         ratio(plan, eval),
         plan_rss.map_or(String::new(), |r| format!(
             ", peak RSS {:.0} bytes/host",
-            r as f64 / hosts as f64
+            per_host(r)
         ))
     );
 
     if let Some(json) = &json {
         let _ = std::fs::read(json)?;
-        let (floor, _) = time(runs, || floor_document(json));
         let json_s = json.to_string_lossy().to_string();
         let args = [
             "eval", "--fleet", &json_s, "--format", "json", "--now", NOW, QUERY,
         ];
-        let (eval, rss) = cli_median(&bin, &args, runs)?;
+        let owned = json.clone();
+        let measured = interleaved(
+            runs,
+            &mut [
+                in_process(move || floor_document(&owned)),
+                Box::new(|| cli(&bin, &args)),
+            ],
+        )?;
+        let [(floor, _), (eval, rss)] = measured[..] else {
+            return Err("two jobs measured".into());
+        };
         println!();
         println!(
             "JSON array ({} MB)",
@@ -243,7 +252,7 @@ fn loading(args: &[String], jsonl: &Path, runs: usize) -> Result<(), Box<dyn std
         if let Some(rss) = rss {
             println!(
                 "  peak RSS                               {:.0} bytes/host",
-                rss as f64 / hosts as f64
+                per_host(rss)
             );
         }
     }

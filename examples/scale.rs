@@ -17,35 +17,13 @@ use std::time::{Duration, Instant};
 use fleetscope::testgen::{self, QUERIES};
 use fleetscope::{reference, Fleet, IndexedFleet, Scope};
 
+mod common;
+use common::{arg, ratio, time};
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("error: {e}");
         std::process::exit(1);
-    }
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-/// The median of `runs` timings of `f`, and its last result.
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let start = Instant::now();
-        let out = std::hint::black_box(f());
-        times.push(start.elapsed());
-        last = Some(out);
-    }
-    times.sort();
-    let median = times.get(times.len() / 2).copied().unwrap_or_default();
-    match last {
-        Some(out) => (median, out),
-        None => (median, f()),
     }
 }
 
@@ -66,10 +44,6 @@ fn fmt(d: Duration) -> String {
     } else {
         format!("{:.2} s", us / 1e6)
     }
-}
-
-fn ratio(slow: Duration, fast: Duration) -> f64 {
-    slow.as_secs_f64() / fast.as_secs_f64().max(1e-9)
 }
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {

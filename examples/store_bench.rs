@@ -32,6 +32,9 @@ use fleetscope::rollout::Operation;
 use fleetscope::rollout::{Location, Outcome, Plan, Policy, Rollout, StateFile};
 use fleetscope::{Fleet, IndexedFleet};
 
+mod common;
+use common::{median, ms};
+
 const AT: &str = "2026-11-23T08:00:00Z";
 
 fn policy(batch: &str) -> String {
@@ -70,15 +73,6 @@ fn cli(dir: &Path, args: &[&str]) -> Duration {
         String::from_utf8_lossy(&out.stderr)
     );
     took
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// Per-command CLI cost on one store at one fleet size: (next, begin,

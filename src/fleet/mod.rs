@@ -155,11 +155,7 @@ impl Fleet {
             path: path.display().to_string(),
             source,
         })?;
-        let lines = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
-        if lines {
+        if is_json_lines(path) {
             Fleet::from_json_lines(&bytes)
         } else {
             crate::fleet::inventory::from_detected_json(&bytes)
@@ -254,6 +250,14 @@ impl Fleet {
 /// One line of JSON Lines as a host, with the error `from_json_lines`
 /// gives for it: `record` is its 0-based record index, `line` its 1-based
 /// line number.
+/// Whether `path` names a JSON Lines file: its name ends in `.jsonl` or
+/// `.ndjson` (any case). Every reader of fleet files decides by this.
+pub(crate) fn is_json_lines(path: &FsPath) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
+}
+
 pub(crate) fn host_from_line(
     line: &[u8],
     record: usize,

@@ -198,11 +198,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
                 }
                 Format::Json => {
                     let names: Vec<&str> = names.collect();
-                    let json = serde_json::to_string(&names).map_err(|e| Failure {
-                        message: e.to_string(),
-                        code: 1,
-                    })?;
-                    writeln!(out, "{json}").map_err(write_failure)?;
+                    write_json(out, &names, false)?;
                 }
             }
             exiting(fleet);
@@ -232,13 +228,7 @@ fn run(command: Command, out: &mut impl Write) -> Result<(), Failure> {
                     writeln!(out, "host {shown} is {verdict}").map_err(write_failure)?;
                     write!(out, "{explanation}").map_err(write_failure)?;
                 }
-                Format::Json => {
-                    let json = serde_json::to_string_pretty(&explanation).map_err(|e| Failure {
-                        message: e.to_string(),
-                        code: 1,
-                    })?;
-                    writeln!(out, "{json}").map_err(write_failure)?;
-                }
+                Format::Json => write_json(out, &explanation, true)?,
             }
             Ok(())
         }
@@ -399,30 +389,14 @@ fn plan(
                 #[serde(skip_serializing_if = "Option::is_none")]
                 changes: Option<Vec<fleetscope::rollout::TierChange>>,
             }
-            // Streamed through a buffer: a plan of a million hosts is
-            // about 100 MB of JSON, not worth building as one string.
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
-            serde_json::to_writer_pretty(
-                &mut w,
+            write_json(
+                out,
                 &WithChanges {
                     plan: &plan,
                     changes,
                 },
-            )
-            .map_err(|e| {
-                if e.is_io() {
-                    // Writing failed (a reader that stopped early is no
-                    // failure of ours): as for any other output.
-                    write_failure(e.into())
-                } else {
-                    Failure {
-                        message: e.to_string(),
-                        code: 1,
-                    }
-                }
-            })?;
-            writeln!(w).map_err(write_failure)?;
-            w.flush().map_err(write_failure)?;
+                true,
+            )?;
         }
     }
     exiting((plan, fleet));
@@ -448,6 +422,35 @@ fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>, Failure> {
             "error: {flag} `{text}` is not an RFC 3339 timestamp ({e}); write e.g. 2026-11-21T09:00:00Z"
         ))
     })
+}
+
+/// Writes `value` as JSON (`pretty` or compact) and a line end, streamed
+/// through a buffer: a plan of a million hosts is about 100 MB of JSON,
+/// not worth building as one string. A write that fails is a
+/// [`write_failure`] like any other output's.
+fn write_json(
+    out: &mut impl Write,
+    value: &impl serde::Serialize,
+    pretty: bool,
+) -> Result<(), Failure> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut w, value)
+    } else {
+        serde_json::to_writer(&mut w, value)
+    };
+    written.map_err(|e| {
+        if e.is_io() {
+            write_failure(e.into())
+        } else {
+            Failure {
+                message: e.to_string(),
+                code: 1,
+            }
+        }
+    })?;
+    writeln!(w).map_err(write_failure)?;
+    w.flush().map_err(write_failure)
 }
 
 fn write_failure(e: std::io::Error) -> Failure {

@@ -14,7 +14,8 @@ use fleetscope::rollout::{
 };
 
 use super::{
-    load_fleet, load_policy, parse_instant, write_failure, Failure, FleetFormatArg, Format,
+    load_fleet, load_policy, parse_instant, write_failure, write_json, Failure, FleetFormatArg,
+    Format,
 };
 
 /// The hidden test hook: milliseconds to sleep between flushing the
@@ -387,13 +388,15 @@ fn next(
                 revision: u64,
                 actions: &'a [Action],
             }
-            let json = serde_json::to_string_pretty(&Next {
-                now,
-                revision: next.revision,
-                actions: &actions,
-            })
-            .map_err(json_failure)?;
-            writeln!(out, "{json}").map_err(write_failure)
+            write_json(
+                out,
+                &Next {
+                    now,
+                    revision: next.revision,
+                    actions: &actions,
+                },
+                true,
+            )
         }
         Format::Text => {
             for action in &actions {
@@ -452,10 +455,7 @@ fn status(
         .map_err(storage_failure)?;
     match format {
         Format::Text => write!(out, "{status}").map_err(write_failure),
-        Format::Json => {
-            let json = serde_json::to_string_pretty(&status).map_err(json_failure)?;
-            writeln!(out, "{json}").map_err(write_failure)
-        }
+        Format::Json => write_json(out, &status, true),
     }
 }
 
@@ -473,10 +473,7 @@ fn log(target: Target, format: Format, out: &mut impl Write) -> Result<(), Failu
             }
             Ok(())
         }
-        Format::Json => {
-            let json = serde_json::to_string_pretty(&events).map_err(json_failure)?;
-            writeln!(out, "{json}").map_err(write_failure)
-        }
+        Format::Json => write_json(out, &events, true),
     }
 }
 
@@ -492,10 +489,7 @@ fn list(state: Option<String>, format: Format, out: &mut impl Write) -> Result<(
             .map_err(storage_failure)?,
     };
     match format {
-        Format::Json => {
-            let json = serde_json::to_string_pretty(&listed).map_err(json_failure)?;
-            writeln!(out, "{json}").map_err(write_failure)
-        }
+        Format::Json => write_json(out, &listed, true),
         Format::Text => {
             if listed.is_empty() {
                 writeln!(out, "{location} holds no rollouts").map_err(write_failure)?;
@@ -640,12 +634,5 @@ fn storage_failure(e: StorageError) -> Failure {
     Failure {
         message: redact(&format!("error: {e}")),
         code: if e.is_unavailable() { 1 } else { 2 },
-    }
-}
-
-fn json_failure(e: serde_json::Error) -> Failure {
-    Failure {
-        message: e.to_string(),
-        code: 1,
     }
 }

@@ -19,7 +19,7 @@ use std::ops::Range;
 use std::path::Path as FsPath;
 
 use crate::fleet::inventory::{detect, FleetFormat};
-use crate::fleet::{Fleet, FleetError};
+use crate::fleet::{is_json_lines, Fleet, FleetError};
 
 use super::build::Assembler;
 use super::document::{Refused, Splitter};
@@ -494,13 +494,6 @@ fn from_json(bytes: &[u8]) -> Result<IndexedFleet, FleetError> {
     }
 }
 
-/// Whether `path` names a JSON Lines file.
-fn is_lines(path: &FsPath) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
-}
-
 /// The format of a document from its first block, when that block decides
 /// it: the wrapper `{"hosts": [` says fleetscope at once; an array needs
 /// its first record whole. `None`: read the whole document to tell.
@@ -534,7 +527,7 @@ pub(crate) fn load(
         progress,
     };
     let fleetscope = matches!(format, None | Some(FleetFormat::Fleetscope));
-    let streamed = if is_lines(path) && fleetscope {
+    let streamed = if is_json_lines(path) && fleetscope {
         stream(&mut input, Vec::new(), Framing::Lines { clean: 0 })
     } else {
         load_document(&mut input, format)

@@ -148,12 +148,7 @@ impl Fleet {
             path: path.display().to_string(),
             source,
         })?;
-        // The same extension rule as `Fleet::load`.
-        let lines = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
-        if format == FleetFormat::Fleetscope && lines {
+        if format == FleetFormat::Fleetscope && super::is_json_lines(path) {
             return Fleet::from_json_lines(&bytes);
         }
         Fleet::from_json_with(&bytes, format)

@@ -108,17 +108,13 @@ impl Rollout {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
-        let events = self.progress().begin(tier, batch, by, at)?;
-        self.apply_all(events);
-        Ok(())
+        self.decide(self.progress().begin(tier, batch, by, at))
     }
 
     /// Acknowledges a `notify` action: the tier's contact was told at `at`.
     /// Accepted only when [`Rollout::next`] at `at` asks for this notice.
     pub fn notified(&mut self, tier: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
-        let events = self.progress().notified(tier, by, at)?;
-        self.apply_all(events);
-        Ok(())
+        self.decide(self.progress().notified(tier, by, at))
     }
 
     /// Approves a tier whose policy asks for approval. Accepted once every
@@ -126,18 +122,14 @@ impl Rollout {
     /// an approver can look at the results and approve in advance), also
     /// while the rollout is halted.
     pub fn approve(&mut self, tier: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
-        let events = self.progress().approve(tier, by, at)?;
-        self.apply_all(events);
-        Ok(())
+        self.decide(self.progress().approve(tier, by, at))
     }
 
     /// Halts the whole rollout until [`Rollout::resume`]: `next` reports
     /// only the halt; results of hosts already being patched are still
     /// accepted, and approvals too.
     pub fn halt(&mut self, reason: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
-        let events = self.progress().halt(reason, by, at)?;
-        self.apply_all(events);
-        Ok(())
+        self.decide(self.progress().halt(reason, by, at))
     }
 
     /// Lifts a halt: the whole rollout's with `tier = None`, or the named
@@ -149,17 +141,13 @@ impl Rollout {
         by: &str,
         at: DateTime<Utc>,
     ) -> Result<(), RunError> {
-        let events = self.progress().resume(tier, by, at)?;
-        self.apply_all(events);
-        Ok(())
+        self.decide(self.progress().resume(tier, by, at))
     }
 
     /// Aborts the rollout for good: afterwards every operation is refused
     /// and `next` reports the abort.
     pub fn abort(&mut self, reason: &str, by: &str, at: DateTime<Utc>) -> Result<(), RunError> {
-        let events = self.progress().abort(reason, by, at)?;
-        self.apply_all(events);
-        Ok(())
+        self.decide(self.progress().abort(reason, by, at))
     }
 
     /// Applies an [`Operation`], all or nothing: when any part is refused

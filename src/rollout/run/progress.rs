@@ -14,7 +14,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Event, EventKind, HostResult, Outcome, Rollout, Signoff, Stop, TierRun};
+use super::{Event, EventKind, HostResult, Outcome, Rollout, RunError, Signoff, Stop, TierRun};
 use crate::rollout::plan::{Plan, TierPlan};
 
 /// The summaries of one rollout: the plan without its host lists, and per
@@ -224,6 +224,13 @@ impl Rollout {
     /// Applies, in order, the events a decision produced.
     pub(crate) fn apply_all(&mut self, events: Vec<Event>) {
         events.into_iter().for_each(|e| self.apply(e));
+    }
+
+    /// Applies the events of a decision that was accepted; changes nothing
+    /// when it was refused.
+    pub(crate) fn decide(&mut self, decided: Result<Vec<Event>, RunError>) -> Result<(), RunError> {
+        self.apply_all(decided?);
+        Ok(())
     }
 
     /// Applies an event that a decision produced, and logs it.
